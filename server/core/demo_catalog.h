@@ -1,0 +1,38 @@
+// The demo catalog of the Cantal: the real classified accommodation of Atout France placed with
+// La Poste's commune coordinates, plus generated activity providers, rentals and guesthouses.
+// Reproducible: the same inputs and seed give the same catalog, byte for byte.
+#ifndef ATABLE_SERVER_CORE_DEMO_CATALOG_H_
+#define ATABLE_SERVER_CORE_DEMO_CATALOG_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "atable/v1/catalog.pb.h"
+
+namespace atable {
+
+struct DemoCatalog {
+  std::vector<v1::Provider> providers;
+  std::vector<v1::Offer> offers;  // every offer's provider comes earlier in `providers`
+  int atout_france_records = 0;   // rows read from the Atout France file
+  std::vector<std::string> unplaced;  // Atout France providers no commune could place
+};
+
+// Builds the demo catalog from the Atout France Cantal rows `atout_france_csv`, the communes
+// `communes_csv` (only those of the Cantal, postcodes 15xxx, receive generated providers) and
+// `generated_providers` generated activity and lodging providers. Prices of Atout France
+// lodging are generated too (the export has none). INVALID_ARGUMENT if an input is malformed.
+absl::StatusOr<DemoCatalog> BuildDemoCatalog(absl::string_view atout_france_csv,
+                                             absl::string_view communes_csv,
+                                             int generated_providers, uint64_t seed);
+
+// Reads the two files of `dir` (cantal-atout-france.csv, cantal-communes.csv) and builds the
+// demo catalog with 300 generated providers and seed 15. NOT_FOUND if a file is missing.
+absl::StatusOr<DemoCatalog> LoadDemoCatalog(const std::string& dir);
+
+}  // namespace atable
+
+#endif  // ATABLE_SERVER_CORE_DEMO_CATALOG_H_

@@ -1,0 +1,170 @@
+#include "server/core/text.h"
+
+#include <cstdint>
+
+namespace atable {
+namespace {
+
+// Decodes one code point at s[*i], advancing *i; returns -1 on malformed input.
+int32_t DecodeUtf8(absl::string_view s, size_t* i) {
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  uint8_t c = byte(*i);
+  if (c < 0x80) {
+    ++*i;
+    return c;
+  }
+  int len;
+  int32_t cp;
+  int32_t min;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2, cp = c & 0x1F, min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, cp = c & 0x0F, min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return -1;
+  }
+  if (*i + len > s.size()) return -1;
+  for (int k = 1; k < len; ++k) {
+    uint8_t cc = byte(*i + k);
+    if ((cc & 0xC0) != 0x80) return -1;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+  *i += len;
+  return cp;
+}
+
+// ASCII base letters of U+00C0..U+00FF; '\0' marks the ones handled apart or kept.
+constexpr char kLatin1Base[] =
+    "AAAAAA\0CEEEEIIIIDNOOOOO\0OUUUUY\0\0"
+    "aaaaaa\0ceeeeiiiidnooooo\0ouuuuy\0y";
+
+// Appends the accent-free lower-case form of code point `cp` to `out`; returns false if `cp`
+// is not a Latin letter with a known base (the caller keeps it as it is).
+bool AppendFolded(int32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp >= 'A' && cp <= 'Z' ? cp - 'A' + 'a' : cp));
+    return true;
+  }
+  if (cp >= 0xC0 && cp <= 0xFF) {
+    char base = kLatin1Base[cp - 0xC0];
+    if (base != '\0') {
+      out->push_back(static_cast<char>(base >= 'A' && base <= 'Z' ? base - 'A' + 'a' : base));
+      return true;
+    }
+    if (cp == 0xC6 || cp == 0xE6) return out->append("ae"), true;
+    if (cp == 0xDF) return out->append("ss"), true;
+    if (cp == 0xDE || cp == 0xFE) return out->append("th"), true;
+    return false;  // × and ÷
+  }
+  if (cp == 0x152 || cp == 0x153) return out->append("oe"), true;
+  if (cp >= 0x100 && cp <= 0x17F) {
+    // Latin Extended-A: pairs of upper/lower case letters whose bases follow this list.
+    static constexpr char kExtABase[] =
+        "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii\0\0jjkkkllllllllllnnnnnnnnnoo"
+        "oooo\0\0rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+    size_t k = static_cast<size_t>(cp - 0x100);
+    if (k < sizeof(kExtABase) - 1 && kExtABase[k] != '\0') {
+      out->push_back(kExtABase[k]);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (DecodeUtf8(s, &i) < 0) return false;
+  }
+  return true;
+}
+
+bool HasControlChars(absl::string_view s) {
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) return true;
+  }
+  return false;
+}
+
+size_t Utf8Length(absl::string_view s) {
+  size_t n = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+std::string FoldAccentsLower(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    int32_t cp = DecodeUtf8(s, &i);
+    if (cp < 0) {  // Not UTF-8: keep the byte.
+      out.push_back(s[start]);
+      i = start + 1;
+      continue;
+    }
+    if (!AppendFolded(cp, &out)) out.append(s.data() + start, i - start);
+  }
+  return out;
+}
+
+std::string NormalizePlaceName(absl::string_view s) {
+  std::string folded = FoldAccentsLower(s);
+  // Words of upper-case letters and digits; everything else separates words.
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : folded) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      word.push_back(c >= 'a' ? static_cast<char>(c - 'a' + 'A') : c);
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  std::string out;
+  for (std::string& w : words) {
+    if (w == "SAINT") w = "ST";
+    if (w == "SAINTE") w = "STE";
+    if (!out.empty()) out.push_back(' ');
+    out += w;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitCsvLine(absl::string_view line, char delimiter) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back().push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back().push_back(c);
+      }
+    } else if (c == '"' && fields.back().empty()) {
+      quoted = true;
+    } else if (c == delimiter) {
+      fields.emplace_back();
+    } else {
+      fields.back().push_back(c);
+    }
+  }
+  return fields;
+}
+
+}  // namespace atable

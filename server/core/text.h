@@ -1,0 +1,35 @@
+// Text helpers for catalog data: UTF-8 checks and accent folding for French text.
+#ifndef ATABLE_SERVER_CORE_TEXT_H_
+#define ATABLE_SERVER_CORE_TEXT_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+namespace atable {
+
+// Returns true iff `s` is well-formed UTF-8 (no overlong forms, no surrogates, <= U+10FFFF).
+bool IsValidUtf8(absl::string_view s);
+
+// Returns true iff `s` holds a control character (U+0000-U+001F or U+007F); `s` must be UTF-8.
+bool HasControlChars(absl::string_view s);
+
+// Returns the number of code points of the UTF-8 string `s`.
+size_t Utf8Length(absl::string_view s);
+
+// Returns `s` in lower case ASCII with the accents of Latin letters removed ("Gîte" -> "gite",
+// "Œuf" -> "oeuf"). Other characters are kept as they are. `s` must be UTF-8.
+std::string FoldAccentsLower(absl::string_view s);
+
+// Returns the place name `s` normalised as La Poste writes commune names: upper case ASCII, no
+// accents, hyphens and apostrophes as spaces, "SAINT"/"SAINTE" as "ST"/"STE", single spaces
+// ("Saint-Flour" -> "ST FLOUR", "Neuvéglise-sur-Truyère" -> "NEUVEGLISE SUR TRUYERE").
+std::string NormalizePlaceName(absl::string_view s);
+
+// Splits one line of delimiter-separated values; double-quoted fields may hold the delimiter
+// and doubled quotes. A trailing carriage return is dropped.
+std::vector<std::string> SplitCsvLine(absl::string_view line, char delimiter);
+
+}  // namespace atable
+
+#endif  // ATABLE_SERVER_CORE_TEXT_H_

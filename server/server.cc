@@ -1,0 +1,81 @@
+#include "server/server.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "server/catalog_service.h"
+#include "server/core/demo_catalog.h"
+#include "server/core/status_macros.h"
+#include "server/core/validation.h"
+
+namespace atable {
+
+absl::StatusOr<int> LoadDemoInto(CatalogStore* store, const std::string& demo_dir) {
+  ATABLE_ASSIGN_OR_RETURN(DemoCatalog demo, LoadDemoCatalog(demo_dir));
+  absl::Time now = absl::Now();
+  for (const v1::Provider& p : demo.providers) {
+    ATABLE_RETURN_IF_ERROR(ValidateProvider(p));
+    ATABLE_RETURN_IF_ERROR(store->UpsertProvider(p, now).status());
+  }
+  for (const v1::Offer& o : demo.offers) {
+    ATABLE_RETURN_IF_ERROR(ValidateOffer(o));
+    ATABLE_RETURN_IF_ERROR(store->UpsertOffer(o, now).status());
+  }
+  return static_cast<int>(demo.offers.size());
+}
+
+absl::StatusOr<std::unique_ptr<AtableServer>> AtableServer::Start(const ServerOptions& options) {
+  std::unique_ptr<AtableServer> server(new AtableServer());
+  server->options_ = options;
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data folder ", options.data_dir, ": ", ec.message()));
+  }
+  StoreOptions store_options;
+  store_options.sync = options.sync;
+  ATABLE_ASSIGN_OR_RETURN(server->store_, CatalogStore::Open(options.data_dir, store_options));
+  if (!options.demo_dir.empty() && server->store_->revision() == 0) {
+    ATABLE_RETURN_IF_ERROR(LoadDemoInto(server->store_.get(), options.demo_dir).status());
+  }
+
+  server->catalog_ = std::make_unique<CatalogService>(server->store_.get());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->catalog_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  }
+  return server;
+}
+
+std::string AtableServer::address() const {
+  std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+  return absl::StrCat(host, ":", port_);
+}
+
+void AtableServer::Shutdown(absl::Duration grace) {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+AtableServer::~AtableServer() {
+  Shutdown(absl::Seconds(5));
+  server_.reset();
+  catalog_.reset();
+  store_.reset();
+}
+
+}  // namespace atable

@@ -1,0 +1,68 @@
+// AtableServer: the whole atable-server in one object (store, services, gRPC server), so that
+// the binary and the tests start it the same way.
+#ifndef ATABLE_SERVER_SERVER_H_
+#define ATABLE_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "storage/catalog_store.h"
+
+namespace atable {
+
+class CatalogService;
+
+struct ServerOptions {
+  // Address to listen on, "host:port"; port 0 lets the OS pick one (see AtableServer::port()).
+  std::string listen = "127.0.0.1:50051";
+  // Folder of the RocksDB database; created if missing.
+  std::string data_dir = "./var/atable";
+  // If set and the database has never been written, load the demo catalog from this folder.
+  std::string demo_dir;
+  // fsync the write-ahead log on every write.
+  bool sync = false;
+};
+
+class AtableServer {
+ public:
+  // Opens the store, loads the demo catalog if asked and the store is empty, and starts serving
+  // Catalog, health checking and reflection. UNAVAILABLE if the address cannot be bound or the
+  // database is held by another process.
+  static absl::StatusOr<std::unique_ptr<AtableServer>> Start(const ServerOptions& options);
+
+  AtableServer(const AtableServer&) = delete;
+  AtableServer& operator=(const AtableServer&) = delete;
+  // Shuts down (if not done yet) and closes the store.
+  ~AtableServer();
+
+  // The port the server listens on.
+  int port() const { return port_; }
+  // The address clients can dial, "host:port".
+  std::string address() const;
+  CatalogStore* store() { return store_.get(); }
+  grpc::Server* grpc_server() { return server_.get(); }
+
+  // Stops accepting calls, lets in-flight calls finish for up to `grace`, then cancels the rest.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  AtableServer() = default;
+
+  ServerOptions options_;
+  std::unique_ptr<CatalogStore> store_;
+  std::unique_ptr<CatalogService> catalog_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+// Loads the demo catalog of `demo_dir` into `store`, validating every record as a client's.
+// Returns the number of offers stored.
+absl::StatusOr<int> LoadDemoInto(CatalogStore* store, const std::string& demo_dir);
+
+}  // namespace atable
+
+#endif  // ATABLE_SERVER_SERVER_H_

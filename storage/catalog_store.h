@@ -1,0 +1,128 @@
+// CatalogStore: the durable home of providers and offers, in RocksDB.
+//
+// Layout: one column family per entity ("providers", "offers", keyed by id, protobuf values), the
+// index "offers_by_provider" (provider id, NUL, offer id), and the change log "changes" (8-byte
+// big-endian revision -> entity type, operation, id). The default column family holds the last
+// revision. Every change of an entity gets the next revision, and an entity, its index entries,
+// its change record and the revision are written in one WriteBatch, so they never disagree.
+//
+// Thread-safe: reads run concurrently; writes are serialised.
+#ifndef ATABLE_STORAGE_CATALOG_STORE_H_
+#define ATABLE_STORAGE_CATALOG_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "atable/v1/catalog.pb.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+}  // namespace rocksdb
+
+namespace atable {
+
+// What an upsert did to the stored entity.
+enum class WriteOutcome { kCreated, kUpdated, kUnchanged };
+
+// The stored entity after an upsert, and what the upsert did.
+template <typename T>
+struct Written {
+  T value;
+  WriteOutcome outcome;
+};
+
+// One entry of the change log.
+struct ChangeRecord {
+  enum class Entity { kProvider, kOffer };
+  uint64_t revision = 0;
+  Entity entity = Entity::kProvider;
+  std::string id;
+  bool deleted = false;
+};
+
+struct StoreOptions {
+  // fsync the write-ahead log on every write batch (survives power loss, slower).
+  bool sync = false;
+};
+
+class CatalogStore {
+ public:
+  // Opens (creating if needed) the database in the folder `path`. UNAVAILABLE when another
+  // process holds it; DATA_LOSS when it is corrupt.
+  static absl::StatusOr<std::unique_ptr<CatalogStore>> Open(const std::string& path,
+                                                            StoreOptions options = {});
+
+  CatalogStore(const CatalogStore&) = delete;
+  CatalogStore& operator=(const CatalogStore&) = delete;
+  // Flushes and closes the database.
+  ~CatalogStore();
+
+  // Returns the provider `id`, or NOT_FOUND.
+  absl::StatusOr<v1::Provider> GetProvider(absl::string_view id) const;
+
+  // Creates or replaces the provider `provider.id()` (which the caller has validated). Output-only
+  // fields of `provider` are ignored; the stored value gets create_time (kept on replace),
+  // update_time = `now` and a new etag, unless nothing but output-only fields differ, in which
+  // case nothing is written (kUnchanged). ABORTED if `provider.etag()` is set and is not the
+  // stored etag (or there is no stored provider).
+  absl::StatusOr<Written<v1::Provider>> UpsertProvider(const v1::Provider& provider, absl::Time now);
+
+  // Deletes the provider `id` and all its offers. NOT_FOUND if absent; ABORTED if `etag` is set
+  // and is not the stored etag.
+  absl::Status DeleteProvider(absl::string_view id, absl::string_view etag = "");
+
+  // Returns the offer `id` as stored (without the provider's location filled in), or NOT_FOUND.
+  absl::StatusOr<v1::Offer> GetOffer(absl::string_view id) const;
+
+  // Creates or replaces the offer `offer.id()`, like UpsertProvider. FAILED_PRECONDITION if the
+  // provider `offer.provider_id()` does not exist.
+  absl::StatusOr<Written<v1::Offer>> UpsertOffer(const v1::Offer& offer, absl::Time now);
+
+  // Deletes the offer `id`. NOT_FOUND if absent; ABORTED if `etag` is set and stale.
+  absl::Status DeleteOffer(absl::string_view id, absl::string_view etag = "");
+
+  // Returns the ids of the offers of `provider_id`, in id order (empty for an unknown provider).
+  absl::StatusOr<std::vector<std::string>> ListOfferIds(absl::string_view provider_id) const;
+
+  // Calls `fn` for every provider (resp. offer) in id order, on one consistent snapshot; stops
+  // early when `fn` returns false.
+  absl::Status ForEachProvider(const std::function<bool(const v1::Provider&)>& fn) const;
+  absl::Status ForEachOffer(const std::function<bool(const v1::Offer&)>& fn) const;
+
+  // Returns up to `limit` change records with a revision above `after`, in revision order.
+  absl::StatusOr<std::vector<ChangeRecord>> ReadChanges(uint64_t after, size_t limit) const;
+
+  // The revision of the last write (0 for a store never written).
+  uint64_t revision() const;
+
+  // Checks that the offer index and the offers agree (every offer indexed under its provider,
+  // every index entry pointing to such an offer, every offer's provider present). For tests and
+  // consistency checks; reads the whole store.
+  absl::Status VerifyIndexes() const;
+
+ private:
+  struct Handles;
+  CatalogStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<Handles> handles,
+               StoreOptions options, uint64_t revision);
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<Handles> cf_;
+  StoreOptions options_;
+  mutable absl::Mutex write_mu_;
+  // Written only under write_mu_, after the batch that used it is durable in the WAL.
+  std::atomic<uint64_t> revision_;
+};
+
+}  // namespace atable
+
+#endif  // ATABLE_STORAGE_CATALOG_STORE_H_

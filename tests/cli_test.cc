@@ -1,0 +1,227 @@
+// The real binaries: atable-server started as a process on a port picked by the OS, and the
+// atable CLI run against it as a user would.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "atable/v1/catalog.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace atable {
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+// An atable-server process on a port the OS picks; stopped with SIGTERM on destruction.
+class ServerProcess {
+ public:
+  explicit ServerProcess(const std::string& data_dir, const std::string& extra_flags = "")
+      : log_(data_dir + ".log") {
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string command = absl::StrCat("exec ", ATABLE_SERVER_BINARY, " --listen 127.0.0.1:0 --data ",
+                                         data_dir, " ", extra_flags, " 2> ", log_);
+      execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Wait for the "serving on host:port" line.
+    std::regex serving("serving on (127\\.0\\.0\\.1:[0-9]+)");
+    for (int i = 0; i < 600 && address_.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::smatch m;
+      std::string log = Log();
+      if (std::regex_search(log, m, serving)) address_ = m[1];
+    }
+  }
+  ~ServerProcess() { Stop(); }
+
+  // Sends SIGTERM and returns the exit status (-1 if it did not exit normally).
+  int Stop() {
+    if (pid_ <= 0) return exit_status_;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return exit_status_;
+  }
+  const std::string& address() const { return address_; }
+  std::string Log() const {
+    std::ifstream in(log_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+  int exit_status_ = -1;
+  std::string address_;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  CommandResult Atable(const std::string& args) {
+    return RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " --server ", server_->address(), " ", args));
+  }
+  void StartServer(const std::string& flags = "") {
+    server_ = std::make_unique<ServerProcess>(dir_.Sub("data"), flags);
+    ASSERT_FALSE(server_->address().empty()) << server_->Log();
+  }
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    std::string path = dir_.Sub(name);
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(CliTest, HealthSaysServing) {
+  StartServer();
+  CommandResult r = Atable("health");
+  EXPECT_EQ(0, r.exit_code) << r.output;
+  EXPECT_EQ(server_->address() + ": SERVING\n", r.output);
+  r = Atable("--json health");
+  EXPECT_EQ(absl::StrCat("{\"server\": \"", server_->address(), "\", \"status\": \"SERVING\"}\n"), r.output);
+}
+
+TEST_F(CliTest, HealthOfAnAbsentServerFailsClearly) {
+  CommandResult r = RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " --server 127.0.0.1:1 --timeout 2 health"));
+  EXPECT_EQ(3, r.exit_code);
+  EXPECT_NE(std::string::npos, r.output.find("cannot reach the atable server at 127.0.0.1:1")) << r.output;
+}
+
+TEST_F(CliTest, PutsAndGetsOffers) {
+  StartServer();
+  std::string provider = WriteFile("provider.json", R"({
+    "id": "gite-des-burons", "name": "Gîte des Burons", "kind": "BUSINESS_KIND_ACCOMMODATION",
+    "address": {"postcode": "15140", "commune": "Salers", "insee_code": "15219"},
+    "location": {"latitude": 45.1398, "longitude": 2.4953}})");
+  std::string offer = WriteFile("offer.json", R"({
+    "id": "gite-des-burons/1", "provider_id": "gite-des-burons", "kind": "OFFER_KIND_LODGING",
+    "sub_kind": "OFFER_SUB_KIND_SELF_CATERING", "title": "Gîte des Burons, 6 personnes",
+    "capacity": {"min_persons": 1, "max_persons": 6},
+    "prices": [{"min_amount_cents": 42000, "max_amount_cents": 61000, "unit": "PRICE_UNIT_PER_WEEK",
+                "season": "été"}],
+    "classification": {"scheme": "CLASSIFICATION_SCHEME_EPIS", "level": 3, "name": "Gîtes de France"},
+    "tags": ["self-catering", "family"]})");
+  CommandResult r = Atable("providers put " + provider);
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  r = Atable("offers put " + offer);
+  ASSERT_EQ(0, r.exit_code) << r.output;
+
+  r = Atable("offers get gite-des-burons/1");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Title           Gîte des Burons, 6 personnes\n")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Kind            lodging / self catering\n")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Capacity        up to 6 persons\n")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Prices          420.00-610.00 EUR per week (été)\n")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Classification  3 épis (Gîtes de France)\n")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Location        45.139800, 2.495300\n")) << r.output;
+
+  r = Atable("--json offers get gite-des-burons/1");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("\"max_amount_cents\": \"61000\"")) << r.output;
+
+  r = Atable("offers get nope/1");
+  EXPECT_EQ(1, r.exit_code);
+  EXPECT_EQ("atable: not found: offer nope/1 not found\n", r.output);
+
+  r = Atable("offers delete gite-des-burons/1");
+  EXPECT_EQ(0, r.exit_code) << r.output;
+  EXPECT_EQ(1, Atable("offers get gite-des-burons/1").exit_code);
+}
+
+TEST_F(CliTest, RefusedInputIsExplained) {
+  StartServer();
+  std::string bad = WriteFile("bad.json", R"({"id": "x", "name": "X", "location": {"latitude": 99}})");
+  CommandResult r = Atable("providers put " + bad);
+  EXPECT_EQ(1, r.exit_code);
+  EXPECT_EQ("atable: invalid input: provider.location.latitude: must be in [-90, 90]\n", r.output);
+  std::string broken = WriteFile("broken.json", R"({"id": "x", "name": )");
+  r = Atable("providers put " + broken);
+  EXPECT_EQ(2, r.exit_code);
+  EXPECT_NE(std::string::npos, r.output.find("is not a valid Provider in JSON")) << r.output;
+  r = Atable("offers frobnicate");
+  EXPECT_EQ(2, r.exit_code);
+}
+
+TEST_F(CliTest, ServesTheDemoCatalogAndStopsGracefully) {
+  StartServer("--demo_dir " + testing::ProjectPath("server/demo"));
+  CommandResult r = Atable("offers get af-15110-arev-hotel/stay");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Classification  2 stars (Atout France)")) << r.output;
+  EXPECT_EQ(0, server_->Stop());
+  std::string log = server_->Log();
+  EXPECT_NE(std::string::npos, log.find("SIGTERM received")) << log;
+  EXPECT_NE(std::string::npos, log.find("stopped serving on")) << log;
+
+  // Everything is there after a restart, and the demo is not loaded twice.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("revision ([0-9]+)")));
+  std::string revision = m[1];
+  StartServer("--demo_dir " + testing::ProjectPath("server/demo"));
+  EXPECT_NE(std::string::npos, server_->Log().find("revision " + revision)) << server_->Log();
+  EXPECT_EQ(0, Atable("offers get demo-0001/1").exit_code);
+}
+
+// What a gRPC tool such as grpcurl or grpc_cli sees: the Catalog through server reflection.
+TEST_F(CliTest, ReflectionListsTheCatalog) {
+  StartServer();
+  auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = reflection->ServerReflectionInfo(&context);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("*");
+  ASSERT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  std::vector<std::string> names;
+  for (const auto& service : response.list_services_response().service()) names.push_back(service.name());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ("{ \"atable.v1.Catalog\", \"grpc.health.v1.Health\", \"grpc.reflection.v1alpha.ServerReflection\" }",
+            ::testing::PrintToString(names));
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(CliTest, ServerRefusesABusyDataFolder) {
+  StartServer();
+  CommandResult r = RunCommand(absl::StrCat(ATABLE_SERVER_BINARY, " --listen 127.0.0.1:0 --data ", dir_.Sub("data")));
+  EXPECT_EQ(1, r.exit_code);
+  EXPECT_NE(std::string::npos, r.output.find("UNAVAILABLE")) << r.output;
+}
+
+}  // namespace
+}  // namespace atable
