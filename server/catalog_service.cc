@@ -3,19 +3,13 @@
 #include "absl/time/clock.h"
 #include "server/core/status_macros.h"
 #include "server/core/validation.h"
-#include "server/grpc_status.h"
+#include "server/raw_unary.h"
 
 namespace atable {
 namespace {
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& s) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(s));
-  return reactor;
-}
-
-absl::Status DoUpsertProvider(CatalogStore* store, const v1::UpsertProviderRequest& request,
-                              v1::Provider* response) {
+absl::Status UpsertProviderImpl(CatalogStore* store, const v1::UpsertProviderRequest& request,
+                                v1::Provider* response) {
   if (!request.has_provider()) return absl::InvalidArgumentError("provider: is required");
   ATABLE_RETURN_IF_ERROR(ValidateProvider(request.provider()));
   ATABLE_ASSIGN_OR_RETURN(auto written, store->UpsertProvider(request.provider(), absl::Now()));
@@ -23,8 +17,20 @@ absl::Status DoUpsertProvider(CatalogStore* store, const v1::UpsertProviderReque
   return absl::OkStatus();
 }
 
-absl::Status DoUpsertOffer(CatalogStore* store, const v1::UpsertOfferRequest& request,
-                           v1::Offer* response) {
+absl::Status GetProviderImpl(CatalogStore* store, const v1::GetProviderRequest& request,
+                             v1::Provider* response) {
+  ATABLE_RETURN_IF_ERROR(ValidateId("id", request.id()));
+  ATABLE_ASSIGN_OR_RETURN(*response, store->GetProvider(request.id()));
+  return absl::OkStatus();
+}
+
+absl::Status DeleteProviderImpl(CatalogStore* store, const v1::DeleteProviderRequest& request) {
+  ATABLE_RETURN_IF_ERROR(ValidateId("id", request.id()));
+  return store->DeleteProvider(request.id(), request.etag());
+}
+
+absl::Status UpsertOfferImpl(CatalogStore* store, const v1::UpsertOfferRequest& request,
+                             v1::Offer* response) {
   if (!request.has_offer()) return absl::InvalidArgumentError("offer: is required");
   ATABLE_RETURN_IF_ERROR(ValidateOffer(request.offer()));
   ATABLE_ASSIGN_OR_RETURN(auto written, store->UpsertOffer(request.offer(), absl::Now()));
@@ -32,14 +38,8 @@ absl::Status DoUpsertOffer(CatalogStore* store, const v1::UpsertOfferRequest& re
   return absl::OkStatus();
 }
 
-absl::Status DoGetProvider(CatalogStore* store, const v1::GetProviderRequest& request,
-                           v1::Provider* response) {
-  ATABLE_RETURN_IF_ERROR(ValidateId("id", request.id()));
-  ATABLE_ASSIGN_OR_RETURN(*response, store->GetProvider(request.id()));
-  return absl::OkStatus();
-}
-
-absl::Status DoGetOffer(CatalogStore* store, const v1::GetOfferRequest& request, v1::Offer* response) {
+absl::Status GetOfferImpl(CatalogStore* store, const v1::GetOfferRequest& request,
+                          v1::Offer* response) {
   ATABLE_RETURN_IF_ERROR(ValidateId("id", request.id()));
   ATABLE_ASSIGN_OR_RETURN(*response, store->GetOffer(request.id()));
   if (!response->has_location()) {
@@ -50,46 +50,59 @@ absl::Status DoGetOffer(CatalogStore* store, const v1::GetOfferRequest& request,
   return absl::OkStatus();
 }
 
+absl::Status DeleteOfferImpl(CatalogStore* store, const v1::DeleteOfferRequest& request) {
+  ATABLE_RETURN_IF_ERROR(ValidateId("id", request.id()));
+  return store->DeleteOffer(request.id(), request.etag());
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* CatalogService::UpsertProvider(grpc::CallbackServerContext* context,
-                                                         const v1::UpsertProviderRequest* request,
-                                                         v1::Provider* response) {
-  return Finish(context, DoUpsertProvider(store_, *request, response));
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  return ServeUnary<v1::UpsertProviderRequest, v1::Provider>(
+      context, request, response,
+      [this](const auto& req, auto* resp) { return UpsertProviderImpl(store_, req, resp); });
 }
 
 grpc::ServerUnaryReactor* CatalogService::GetProvider(grpc::CallbackServerContext* context,
-                                                      const v1::GetProviderRequest* request,
-                                                      v1::Provider* response) {
-  return Finish(context, DoGetProvider(store_, *request, response));
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return ServeUnary<v1::GetProviderRequest, v1::Provider>(
+      context, request, response,
+      [this](const auto& req, auto* resp) { return GetProviderImpl(store_, req, resp); });
 }
 
 grpc::ServerUnaryReactor* CatalogService::DeleteProvider(grpc::CallbackServerContext* context,
-                                                         const v1::DeleteProviderRequest* request,
-                                                         google::protobuf::Empty* response) {
-  absl::Status s = ValidateId("id", request->id());
-  if (s.ok()) s = store_->DeleteProvider(request->id(), request->etag());
-  return Finish(context, s);
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  return ServeUnary<v1::DeleteProviderRequest, google::protobuf::Empty>(
+      context, request, response,
+      [this](const auto& req, auto*) { return DeleteProviderImpl(store_, req); });
 }
 
 grpc::ServerUnaryReactor* CatalogService::UpsertOffer(grpc::CallbackServerContext* context,
-                                                      const v1::UpsertOfferRequest* request,
-                                                      v1::Offer* response) {
-  return Finish(context, DoUpsertOffer(store_, *request, response));
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return ServeUnary<v1::UpsertOfferRequest, v1::Offer>(
+      context, request, response,
+      [this](const auto& req, auto* resp) { return UpsertOfferImpl(store_, req, resp); });
 }
 
 grpc::ServerUnaryReactor* CatalogService::GetOffer(grpc::CallbackServerContext* context,
-                                                   const v1::GetOfferRequest* request,
-                                                   v1::Offer* response) {
-  return Finish(context, DoGetOffer(store_, *request, response));
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) {
+  return ServeUnary<v1::GetOfferRequest, v1::Offer>(
+      context, request, response,
+      [this](const auto& req, auto* resp) { return GetOfferImpl(store_, req, resp); });
 }
 
 grpc::ServerUnaryReactor* CatalogService::DeleteOffer(grpc::CallbackServerContext* context,
-                                                      const v1::DeleteOfferRequest* request,
-                                                      google::protobuf::Empty* response) {
-  absl::Status s = ValidateId("id", request->id());
-  if (s.ok()) s = store_->DeleteOffer(request->id(), request->etag());
-  return Finish(context, s);
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return ServeUnary<v1::DeleteOfferRequest, google::protobuf::Empty>(
+      context, request, response,
+      [this](const auto& req, auto*) { return DeleteOfferImpl(store_, req); });
 }
 
 }  // namespace atable

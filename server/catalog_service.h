@@ -1,4 +1,6 @@
-// The atable.v1.Catalog gRPC service: validates each request, calls the store, maps the status.
+// The atable.v1.Catalog gRPC service: parses each request itself (so that a malformed one gets
+// INVALID_ARGUMENT naming the field, even for bytes protobuf refuses), validates it, calls the
+// store, and maps the status.
 #ifndef ATABLE_SERVER_CATALOG_SERVICE_H_
 #define ATABLE_SERVER_CATALOG_SERVICE_H_
 
@@ -7,29 +9,36 @@
 
 namespace atable {
 
-class CatalogService final : public v1::Catalog::CallbackService {
+// Every method takes raw bytes: gRPC's own parsing would answer a request holding invalid UTF-8
+// with a bare UNIMPLEMENTED.
+using CatalogRawService = v1::Catalog::WithRawCallbackMethod_UpsertProvider<
+    v1::Catalog::WithRawCallbackMethod_GetProvider<v1::Catalog::WithRawCallbackMethod_DeleteProvider<
+        v1::Catalog::WithRawCallbackMethod_UpsertOffer<v1::Catalog::WithRawCallbackMethod_GetOffer<
+            v1::Catalog::WithRawCallbackMethod_DeleteOffer<v1::Catalog::CallbackService>>>>>>;
+
+class CatalogService final : public CatalogRawService {
  public:
   // `store` must outlive the service.
   explicit CatalogService(CatalogStore* store) : store_(store) {}
 
   grpc::ServerUnaryReactor* UpsertProvider(grpc::CallbackServerContext* context,
-                                           const v1::UpsertProviderRequest* request,
-                                           v1::Provider* response) override;
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetProvider(grpc::CallbackServerContext* context,
-                                        const v1::GetProviderRequest* request,
-                                        v1::Provider* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* DeleteProvider(grpc::CallbackServerContext* context,
-                                           const v1::DeleteProviderRequest* request,
-                                           google::protobuf::Empty* response) override;
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* UpsertOffer(grpc::CallbackServerContext* context,
-                                        const v1::UpsertOfferRequest* request,
-                                        v1::Offer* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetOffer(grpc::CallbackServerContext* context,
-                                     const v1::GetOfferRequest* request,
-                                     v1::Offer* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* DeleteOffer(grpc::CallbackServerContext* context,
-                                        const v1::DeleteOfferRequest* request,
-                                        google::protobuf::Empty* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
 
  private:
   CatalogStore* const store_;

@@ -1,9 +1,12 @@
 // The Catalog service through gRPC, against a real server on a port picked by the OS.
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 #include "atable/v1/catalog.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
@@ -166,6 +169,51 @@ TEST_F(CatalogServiceTest, InvalidInputNamesTheFieldAndStoresNothing) {
   ASSERT_TRUE(GetOffer("o1", &read).ok());
   EXPECT_EQ("Dégustation de Salers", read.title());
   EXPECT_EQ(1200, read.prices(0).min_amount_cents());
+}
+
+TEST_F(CatalogServiceTest, InvalidUtf8OnTheWireNamesTheField) {
+  ASSERT_TRUE(PutProvider(Provider("p1")).ok());
+  ASSERT_TRUE(PutOffer(Offer("o1", "p1")).ok());
+  v1::Provider p = Provider("p1");
+  p.set_name("Caf\xE9 du Lac");  // Latin-1, as a careless partner might send
+  grpc::Status s = PutProvider(p);
+  EXPECT_EQ(grpc::StatusCode::INVALID_ARGUMENT, s.error_code());
+  EXPECT_EQ("provider.name: is not valid UTF-8", s.error_message());
+  v1::Offer o = Offer("o1", "p1");
+  o.add_prices()->set_season("\xFF");
+  s = PutOffer(o);
+  EXPECT_EQ("offer.prices[1].season: is not valid UTF-8", s.error_message());
+  o = Offer("o1", "p1");
+  (*o.mutable_descriptions())["fr"] = "\xC3";
+  EXPECT_EQ("offer.descriptions[fr]: is not valid UTF-8", PutOffer(o).error_message());
+  v1::Offer unused;
+  EXPECT_EQ("id: is not valid UTF-8", GetOffer("o\xE9", &unused).error_message());
+  EXPECT_EQ("Buron de Salers", server_->store()->GetProvider("p1")->name());
+}
+
+TEST_F(CatalogServiceTest, GarbageBytesAreRefused) {
+  grpc::GenericStub generic(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  const char garbage[] = "\x0A\xFF\xFF\xFF\xFF\x0F";  // field 1, a length beyond the end
+  grpc::Slice slice(garbage, sizeof(garbage) - 1);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&context, "/atable.v1.Catalog/UpsertOffer", grpc::StubOptions(), &request,
+                    &response, [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = s;
+                      done = true;
+                      cv.notify_one();
+                    });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  EXPECT_EQ(grpc::StatusCode::INVALID_ARGUMENT, status.error_code());
+  EXPECT_EQ("request: is not a valid atable.v1.UpsertOfferRequest message", status.error_message());
 }
 
 TEST_F(CatalogServiceTest, UnknownIdsAreNotFound) {
