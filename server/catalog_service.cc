@@ -55,7 +55,43 @@ absl::Status DeleteOfferImpl(CatalogStore* store, const v1::DeleteOfferRequest& 
   return store->DeleteOffer(request.id(), request.etag());
 }
 
+absl::Status SearchOffersImpl(CatalogStore* store, const v1::SearchOffersRequest& request,
+                              v1::SearchOffersResponse* response) {
+  ATABLE_ASSIGN_OR_RETURN(SearchOutcome outcome, store->index().Search(request));
+  for (SearchOutcome::Hit& hit : outcome.hits) {
+    v1::SearchResult* result = response->add_results();
+    if (!result->mutable_offer()->ParseFromString(hit.offer_bytes)) {
+      return absl::DataLossError("search index: unreadable offer");
+    }
+    result->set_distance_km(hit.distance_km);
+    result->set_relevance(hit.relevance);
+  }
+  response->set_next_page_token(std::move(outcome.next_page_token));
+  response->set_total_count(outcome.total_count);
+  for (v1::Facet& f : outcome.facets) *response->add_facets() = std::move(f);
+  response->set_resume_token(ResumeToken(outcome.revision));
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+grpc::ServerUnaryReactor* CatalogService::SearchOffers(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
+  return ServeUnary<v1::SearchOffersRequest, v1::SearchOffersResponse>(
+      context, request, response,
+      [this](const auto& req, auto* resp) { return SearchOffersImpl(store_, req, resp); });
+}
+
+grpc::ServerReadReactor<grpc::ByteBuffer>* CatalogService::ImportOffers(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
+  return StartImport(store_, context, response);
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* CatalogService::ListChanges(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  return StartChangeStream(store_, &notifier_, context, request);
+}
 
 grpc::ServerUnaryReactor* CatalogService::UpsertProvider(grpc::CallbackServerContext* context,
                                                          const grpc::ByteBuffer* request,

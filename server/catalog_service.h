@@ -5,6 +5,7 @@
 #define ATABLE_SERVER_CATALOG_SERVICE_H_
 
 #include "atable/v1/catalog.grpc.pb.h"
+#include "server/change_streams.h"
 #include "storage/catalog_store.h"
 
 namespace atable {
@@ -14,12 +15,14 @@ namespace atable {
 using CatalogRawService = v1::Catalog::WithRawCallbackMethod_UpsertProvider<
     v1::Catalog::WithRawCallbackMethod_GetProvider<v1::Catalog::WithRawCallbackMethod_DeleteProvider<
         v1::Catalog::WithRawCallbackMethod_UpsertOffer<v1::Catalog::WithRawCallbackMethod_GetOffer<
-            v1::Catalog::WithRawCallbackMethod_DeleteOffer<v1::Catalog::CallbackService>>>>>>;
+            v1::Catalog::WithRawCallbackMethod_DeleteOffer<v1::Catalog::WithRawCallbackMethod_SearchOffers<
+                v1::Catalog::WithRawCallbackMethod_ImportOffers<v1::Catalog::WithRawCallbackMethod_ListChanges<
+                    v1::Catalog::CallbackService>>>>>>>>>;
 
 class CatalogService final : public CatalogRawService {
  public:
   // `store` must outlive the service.
-  explicit CatalogService(CatalogStore* store) : store_(store) {}
+  explicit CatalogService(CatalogStore* store) : store_(store), notifier_(store) {}
 
   grpc::ServerUnaryReactor* UpsertProvider(grpc::CallbackServerContext* context,
                                            const grpc::ByteBuffer* request,
@@ -40,8 +43,17 @@ class CatalogService final : public CatalogRawService {
                                         const grpc::ByteBuffer* request,
                                         grpc::ByteBuffer* response) override;
 
+  grpc::ServerUnaryReactor* SearchOffers(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerReadReactor<grpc::ByteBuffer>* ImportOffers(grpc::CallbackServerContext* context,
+                                                          grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* ListChanges(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request) override;
+
  private:
   CatalogStore* const store_;
+  ChangeNotifier notifier_;
 };
 
 }  // namespace atable

@@ -15,6 +15,9 @@ ABSL_FLAG(std::string, demo_dir, "",
           "If set and the database is empty, load the demo Cantal catalog from this folder "
           "(server/demo)");
 ABSL_FLAG(bool, sync, false, "fsync the write-ahead log on every write (survives power loss)");
+ABSL_FLAG(int, change_retention_hours, 24 * 7,
+          "How long ListChanges can resume from a change (older tokens must resync)");
+ABSL_FLAG(int, page_token_ttl_seconds, 600, "How long a SearchOffers walk may last between pages");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "On SIGINT/SIGTERM, how long in-flight calls may finish");
 
 int main(int argc, char** argv) {
@@ -35,6 +38,8 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data);
   options.demo_dir = absl::GetFlag(FLAGS_demo_dir);
   options.sync = absl::GetFlag(FLAGS_sync);
+  options.change_retention = absl::Hours(absl::GetFlag(FLAGS_change_retention_hours));
+  options.page_token_ttl = absl::Seconds(absl::GetFlag(FLAGS_page_token_ttl_seconds));
   absl::StatusOr<std::unique_ptr<atable::AtableServer>> server = atable::AtableServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "atable-server: %s\n", server.status().ToString().c_str());

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -55,7 +56,38 @@ absl::StatusOr<std::unique_ptr<AtableServer>> AtableServer::Start(const ServerOp
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
+  server->maintenance_ = std::thread([s = server.get()] { s->MaintenanceLoop(); });
   return server;
+}
+
+void AtableServer::MaintenanceLoop() {
+  absl::MutexLock lock(&maintenance_mu_);
+  while (!stopping_) {
+    maintenance_mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.maintenance_interval);
+    if (stopping_) break;
+    maintenance_mu_.Unlock();
+    RunMaintenance(absl::Now());
+    maintenance_mu_.Lock();
+  }
+}
+
+void AtableServer::RunMaintenance(absl::Time now) {
+  absl::StatusOr<uint64_t> pruned = store_->PruneChanges(now - options_.change_retention);
+  if (!pruned.ok()) std::fprintf(stderr, "atable-server: pruning changes: %s\n", pruned.status().ToString().c_str());
+
+  uint64_t horizon = 0;
+  {
+    absl::MutexLock lock(&maintenance_mu_);
+    revision_samples_.emplace_back(now, store_->revision());
+    // Walks started before the oldest sample inside the token lifetime may be dropped.
+    while (revision_samples_.size() > 1 && revision_samples_[1].first <= now - options_.page_token_ttl) {
+      revision_samples_.pop_front();
+    }
+    if (revision_samples_.front().first <= now - options_.page_token_ttl) horizon = revision_samples_.front().second;
+  }
+  OfferIndex& index = store_->mutable_index();
+  size_t dead = index.dead_versions();
+  if (horizon > 0 && dead > 10000 && dead > index.live_offers() / 4) index.Compact(horizon);
 }
 
 std::string AtableServer::address() const {
@@ -67,6 +99,11 @@ std::string AtableServer::address() const {
 void AtableServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
+  {
+    absl::MutexLock lock(&maintenance_mu_);
+    stopping_ = true;
+  }
+  if (maintenance_.joinable()) maintenance_.join();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
 }

@@ -3,10 +3,13 @@
 #ifndef ATABLE_SERVER_SERVER_H_
 #define ATABLE_SERVER_SERVER_H_
 
+#include <deque>
 #include <memory>
+#include <thread>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "storage/catalog_store.h"
@@ -24,6 +27,12 @@ struct ServerOptions {
   std::string demo_dir;
   // fsync the write-ahead log on every write.
   bool sync = false;
+  // How long the change log keeps changes for ListChanges to resume from.
+  absl::Duration change_retention = absl::Hours(24 * 7);
+  // How long a SearchOffers walk may take between its first and last page.
+  absl::Duration page_token_ttl = absl::Minutes(10);
+  // How often the change log is pruned and the search index compacted.
+  absl::Duration maintenance_interval = absl::Seconds(30);
 };
 
 class AtableServer {
@@ -48,8 +57,13 @@ class AtableServer {
   // Stops accepting calls, lets in-flight calls finish for up to `grace`, then cancels the rest.
   void Shutdown(absl::Duration grace);
 
+  // One round of maintenance now: prunes the change log past its retention and compacts the
+  // search index when it holds many dead versions older than the page token lifetime.
+  void RunMaintenance(absl::Time now);
+
  private:
   AtableServer() = default;
+  void MaintenanceLoop();
 
   ServerOptions options_;
   std::unique_ptr<CatalogStore> store_;
@@ -57,6 +71,11 @@ class AtableServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;
+  absl::Mutex maintenance_mu_;
+  bool stopping_ ABSL_GUARDED_BY(maintenance_mu_) = false;
+  // (time, revision) samples, to find the revision of the oldest walk still alive.
+  std::deque<std::pair<absl::Time, uint64_t>> revision_samples_ ABSL_GUARDED_BY(maintenance_mu_);
+  std::thread maintenance_;
 };
 
 // Loads the demo catalog of `demo_dir` into `store`, validating every record as a client's.

@@ -4,13 +4,16 @@
 #include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "server/core/status_macros.h"
 #include "storage/rocksdb_status.h"
@@ -23,6 +26,7 @@ using v1::Offer;
 using v1::Provider;
 
 constexpr char kRevisionKey[] = "meta/revision";
+constexpr char kPrunedThroughKey[] = "meta/changes_pruned_through";
 constexpr char kProvidersCf[] = "providers";
 constexpr char kOffersCf[] = "offers";
 constexpr char kOffersByProviderCf[] = "offers_by_provider";
@@ -34,11 +38,9 @@ std::string EncodeRevision(uint64_t revision) {
   return key;
 }
 
-uint64_t DecodeRevision(absl::string_view key) {
+uint64_t DecodeRevision(const char* p) {
   uint64_t revision = 0;
-  for (size_t i = 0; i < 8 && i < key.size(); ++i) {
-    revision = (revision << 8) | static_cast<uint8_t>(key[i]);
-  }
+  for (size_t i = 0; i < 8; ++i) revision = (revision << 8) | static_cast<uint8_t>(p[i]);
   return revision;
 }
 
@@ -46,15 +48,34 @@ std::string IndexKey(absl::string_view provider_id, absl::string_view offer_id) 
   return absl::StrCat(provider_id, absl::string_view("\0", 1), offer_id);
 }
 
-std::string EncodeChange(ChangeRecord::Entity entity, bool deleted, absl::string_view id) {
+// Change record value: entity ('p'/'o'), operation ('u'/'d'), commit time (8 bytes, microseconds
+// since the epoch, big-endian), id.
+std::string EncodeChange(ChangeRecord::Entity entity, bool deleted, absl::Time time,
+                         absl::string_view id) {
   std::string value;
   value.push_back(entity == ChangeRecord::Entity::kProvider ? 'p' : 'o');
   value.push_back(deleted ? 'd' : 'u');
+  value += EncodeRevision(static_cast<uint64_t>(absl::ToUnixMicros(time)));
   value.append(id.data(), id.size());
   return value;
 }
 
+bool DecodeChange(const rocksdb::Slice& key, const rocksdb::Slice& value, ChangeRecord* c) {
+  if (key.size() != 8 || value.size() < 10) return false;
+  c->revision = DecodeRevision(key.data());
+  c->entity = value[0] == 'p' ? ChangeRecord::Entity::kProvider : ChangeRecord::Entity::kOffer;
+  c->deleted = value[1] == 'd';
+  c->commit_time = absl::FromUnixMicros(static_cast<int64_t>(DecodeRevision(value.data() + 2)));
+  c->id.assign(value.data() + 10, value.size() - 10);
+  return true;
+}
+
 std::string EtagOf(uint64_t revision) { return absl::StrCat(revision); }
+
+uint64_t RevisionOfEtag(const std::string& etag) {
+  uint64_t revision = 0;
+  return absl::SimpleAtoi(etag, &revision) ? revision : 0;
+}
 
 // Whether `a` and `b` agree on every field a client sets (output-only fields aside).
 template <typename T>
@@ -69,13 +90,9 @@ bool SameContent(T a, T b) {
 
 template <typename T>
 void StampWrite(const T* stored, absl::Time now, uint64_t revision, T* value) {
-  google::protobuf::Timestamp ts = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-      absl::ToUnixNanos(now));
-  if (stored != nullptr) {
-    *value->mutable_create_time() = stored->create_time();
-  } else {
-    *value->mutable_create_time() = ts;
-  }
+  google::protobuf::Timestamp ts =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  *value->mutable_create_time() = stored != nullptr ? stored->create_time() : ts;
   *value->mutable_update_time() = ts;
   value->set_etag(EtagOf(revision));
 }
@@ -94,79 +111,12 @@ absl::Status CheckEtag(absl::string_view kind, absl::string_view id, absl::strin
   return absl::OkStatus();
 }
 
-}  // namespace
-
-struct CatalogStore::Handles {
-  std::vector<rocksdb::ColumnFamilyHandle*> all;
-  rocksdb::ColumnFamilyHandle* meta = nullptr;
-  rocksdb::ColumnFamilyHandle* providers = nullptr;
-  rocksdb::ColumnFamilyHandle* offers = nullptr;
-  rocksdb::ColumnFamilyHandle* offers_by_provider = nullptr;
-  rocksdb::ColumnFamilyHandle* changes = nullptr;
-};
-
-absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(const std::string& path,
-                                                                 StoreOptions options) {
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  db_options.keep_log_file_num = 5;
-  rocksdb::ColumnFamilyOptions cf_options;
-  cf_options.OptimizeLevelStyleCompaction(64 << 20);
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {rocksdb::kDefaultColumnFamilyName, cf_options}, {kProvidersCf, cf_options},
-      {kOffersCf, cf_options},  {kOffersByProviderCf, cf_options},
-      {kChangesCf, cf_options}};
-  auto handles = std::make_unique<Handles>();
-  rocksdb::DB* raw = nullptr;
-  ATABLE_RETURN_IF_ERROR(FromRocksDb(
-      rocksdb::DB::Open(db_options, path, descriptors, &handles->all, &raw),
-      absl::StrCat("opening database ", path)));
-  std::unique_ptr<rocksdb::DB> db(raw);
-  handles->meta = handles->all[0];
-  handles->providers = handles->all[1];
-  handles->offers = handles->all[2];
-  handles->offers_by_provider = handles->all[3];
-  handles->changes = handles->all[4];
-
-  uint64_t revision = 0;
-  std::string value;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), handles->meta, kRevisionKey, &value);
-  if (s.ok()) {
-    if (!absl::SimpleAtoi(value, &revision)) {
-      for (auto* h : handles->all) db->DestroyColumnFamilyHandle(h);
-      return absl::DataLossError(absl::StrCat("database ", path, ": unreadable revision"));
-    }
-  } else if (!s.IsNotFound()) {
-    for (auto* h : handles->all) db->DestroyColumnFamilyHandle(h);
-    return FromRocksDb(s, "reading the revision");
-  }
-  return std::unique_ptr<CatalogStore>(
-      new CatalogStore(std::move(db), std::move(handles), options, revision));
-}
-
-CatalogStore::CatalogStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<Handles> handles,
-                           StoreOptions options, uint64_t revision)
-    : db_(std::move(db)), cf_(std::move(handles)), options_(options), revision_(revision) {}
-
-CatalogStore::~CatalogStore() {
-  rocksdb::FlushOptions flush;
-  db_->Flush(flush, cf_->all).PermitUncheckedError();
-  for (auto* h : cf_->all) db_->DestroyColumnFamilyHandle(h);
-  db_->Close().PermitUncheckedError();
-}
-
-uint64_t CatalogStore::revision() const { return revision_.load(std::memory_order_acquire); }
-
-namespace {
-
-// Reads and parses one protobuf value; NOT_FOUND with `what` when absent.
+// Reads and parses one protobuf value; NOT_FOUND when absent.
 template <typename T>
 absl::StatusOr<T> ReadMessage(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
                               absl::string_view kind, absl::string_view id) {
   std::string value;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(id.data(), id.size()),
-                              &value);
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(id.data(), id.size()), &value);
   if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
   ATABLE_RETURN_IF_ERROR(FromRocksDb(s, absl::StrCat("reading ", kind, " ", id)));
   T message;
@@ -186,129 +136,6 @@ absl::StatusOr<std::optional<T>> ReadOptional(rocksdb::DB* db, rocksdb::ColumnFa
   return std::optional<T>(*std::move(m));
 }
 
-}  // namespace
-
-absl::StatusOr<Provider> CatalogStore::GetProvider(absl::string_view id) const {
-  return ReadMessage<Provider>(db_.get(), cf_->providers, "provider", id);
-}
-
-absl::StatusOr<Offer> CatalogStore::GetOffer(absl::string_view id) const {
-  return ReadMessage<Offer>(db_.get(), cf_->offers, "offer", id);
-}
-
-absl::StatusOr<Written<Provider>> CatalogStore::UpsertProvider(const Provider& provider,
-                                                               absl::Time now) {
-  absl::MutexLock lock(&write_mu_);
-  ATABLE_ASSIGN_OR_RETURN(std::optional<Provider> stored,
-                          ReadOptional<Provider>(db_.get(), cf_->providers, "provider", provider.id()));
-  ATABLE_RETURN_IF_ERROR(CheckEtag("provider", provider.id(), provider.etag(),
-                                   stored ? &stored->etag() : nullptr));
-  if (stored && SameContent(*stored, provider)) return Written<Provider>{*stored, WriteOutcome::kUnchanged};
-
-  uint64_t revision = revision_ + 1;
-  Provider value = provider;
-  StampWrite(stored ? &*stored : nullptr, now, revision, &value);
-  rocksdb::WriteBatch batch;
-  batch.Put(cf_->providers, value.id(), value.SerializeAsString());
-  batch.Put(cf_->changes, EncodeRevision(revision),
-            EncodeChange(ChangeRecord::Entity::kProvider, false, value.id()));
-  batch.Put(cf_->meta, kRevisionKey, absl::StrCat(revision));
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  ATABLE_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, &batch), "writing provider"));
-  revision_.store(revision, std::memory_order_release);
-  return Written<Provider>{std::move(value), stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated};
-}
-
-absl::StatusOr<Written<Offer>> CatalogStore::UpsertOffer(const Offer& offer, absl::Time now) {
-  absl::MutexLock lock(&write_mu_);
-  ATABLE_ASSIGN_OR_RETURN(std::optional<Provider> provider,
-                          ReadOptional<Provider>(db_.get(), cf_->providers, "provider",
-                                                 offer.provider_id()));
-  if (!provider) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "offer.provider_id: provider ", offer.provider_id(), " does not exist; store it first"));
-  }
-  ATABLE_ASSIGN_OR_RETURN(std::optional<Offer> stored,
-                          ReadOptional<Offer>(db_.get(), cf_->offers, "offer", offer.id()));
-  ATABLE_RETURN_IF_ERROR(CheckEtag("offer", offer.id(), offer.etag(), stored ? &stored->etag() : nullptr));
-  if (stored && SameContent(*stored, offer)) return Written<Offer>{*stored, WriteOutcome::kUnchanged};
-
-  uint64_t revision = revision_ + 1;
-  Offer value = offer;
-  StampWrite(stored ? &*stored : nullptr, now, revision, &value);
-  rocksdb::WriteBatch batch;
-  if (stored && stored->provider_id() != value.provider_id()) {
-    batch.Delete(cf_->offers_by_provider, IndexKey(stored->provider_id(), value.id()));
-  }
-  batch.Put(cf_->offers_by_provider, IndexKey(value.provider_id(), value.id()), "");
-  batch.Put(cf_->offers, value.id(), value.SerializeAsString());
-  batch.Put(cf_->changes, EncodeRevision(revision),
-            EncodeChange(ChangeRecord::Entity::kOffer, false, value.id()));
-  batch.Put(cf_->meta, kRevisionKey, absl::StrCat(revision));
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  ATABLE_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, &batch), "writing offer"));
-  revision_.store(revision, std::memory_order_release);
-  return Written<Offer>{std::move(value), stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated};
-}
-
-absl::Status CatalogStore::DeleteOffer(absl::string_view id, absl::string_view etag) {
-  absl::MutexLock lock(&write_mu_);
-  ATABLE_ASSIGN_OR_RETURN(Offer stored, ReadMessage<Offer>(db_.get(), cf_->offers, "offer", id));
-  ATABLE_RETURN_IF_ERROR(CheckEtag("offer", id, etag, &stored.etag()));
-  uint64_t revision = revision_ + 1;
-  rocksdb::WriteBatch batch;
-  batch.Delete(cf_->offers, rocksdb::Slice(id.data(), id.size()));
-  batch.Delete(cf_->offers_by_provider, IndexKey(stored.provider_id(), id));
-  batch.Put(cf_->changes, EncodeRevision(revision), EncodeChange(ChangeRecord::Entity::kOffer, true, id));
-  batch.Put(cf_->meta, kRevisionKey, absl::StrCat(revision));
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  ATABLE_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, &batch), "deleting offer"));
-  revision_.store(revision, std::memory_order_release);
-  return absl::OkStatus();
-}
-
-absl::Status CatalogStore::DeleteProvider(absl::string_view id, absl::string_view etag) {
-  absl::MutexLock lock(&write_mu_);
-  ATABLE_ASSIGN_OR_RETURN(Provider stored,
-                          ReadMessage<Provider>(db_.get(), cf_->providers, "provider", id));
-  ATABLE_RETURN_IF_ERROR(CheckEtag("provider", id, etag, &stored.etag()));
-  ATABLE_ASSIGN_OR_RETURN(std::vector<std::string> offer_ids, ListOfferIds(id));
-  uint64_t revision = revision_;
-  rocksdb::WriteBatch batch;
-  for (const std::string& offer_id : offer_ids) {
-    batch.Delete(cf_->offers, offer_id);
-    batch.Delete(cf_->offers_by_provider, IndexKey(id, offer_id));
-    batch.Put(cf_->changes, EncodeRevision(++revision),
-              EncodeChange(ChangeRecord::Entity::kOffer, true, offer_id));
-  }
-  batch.Delete(cf_->providers, rocksdb::Slice(id.data(), id.size()));
-  batch.Put(cf_->changes, EncodeRevision(++revision),
-            EncodeChange(ChangeRecord::Entity::kProvider, true, id));
-  batch.Put(cf_->meta, kRevisionKey, absl::StrCat(revision));
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  ATABLE_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, &batch), "deleting provider"));
-  revision_.store(revision, std::memory_order_release);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<std::string>> CatalogStore::ListOfferIds(
-    absl::string_view provider_id) const {
-  std::string prefix = IndexKey(provider_id, "");
-  std::vector<std::string> ids;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_->offers_by_provider));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    ids.emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-  }
-  ATABLE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the offer index"));
-  return ids;
-}
-
-namespace {
-
 template <typename T>
 absl::Status ForEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, absl::string_view kind,
                      const std::function<bool(const T&)>& fn) {
@@ -327,6 +154,264 @@ absl::Status ForEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, absl::str
 
 }  // namespace
 
+struct CatalogStore::Handles {
+  std::vector<rocksdb::ColumnFamilyHandle*> all;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* providers = nullptr;
+  rocksdb::ColumnFamilyHandle* offers = nullptr;
+  rocksdb::ColumnFamilyHandle* offers_by_provider = nullptr;
+  rocksdb::ColumnFamilyHandle* changes = nullptr;
+};
+
+absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(const std::string& path,
+                                                                 StoreOptions options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.keep_log_file_num = 5;
+  db_options.max_background_jobs = 2;
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.OptimizeLevelStyleCompaction(64 << 20);
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options}, {kProvidersCf, cf_options},
+      {kOffersCf, cf_options}, {kOffersByProviderCf, cf_options}, {kChangesCf, cf_options}};
+  auto handles = std::make_unique<Handles>();
+  rocksdb::DB* raw = nullptr;
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::Open(db_options, path, descriptors, &handles->all, &raw),
+                                     absl::StrCat("opening database ", path)));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  handles->meta = handles->all[0];
+  handles->providers = handles->all[1];
+  handles->offers = handles->all[2];
+  handles->offers_by_provider = handles->all[3];
+  handles->changes = handles->all[4];
+
+  uint64_t meta[2] = {0, 0};
+  const char* keys[2] = {kRevisionKey, kPrunedThroughKey};
+  for (int i = 0; i < 2; ++i) {
+    std::string value;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), handles->meta, keys[i], &value);
+    absl::Status error;
+    if (s.ok() && !absl::SimpleAtoi(value, &meta[i])) {
+      error = absl::DataLossError(absl::StrCat("database ", path, ": unreadable ", keys[i]));
+    } else if (!s.ok() && !s.IsNotFound()) {
+      error = FromRocksDb(s, absl::StrCat("reading ", keys[i]));
+    }
+    if (!error.ok()) {
+      for (auto* h : handles->all) db->DestroyColumnFamilyHandle(h);
+      return error;
+    }
+  }
+  std::unique_ptr<CatalogStore> store(new CatalogStore(std::move(db), std::move(handles), options, meta[0]));
+  store->pruned_through_ = meta[1];
+  ATABLE_RETURN_IF_ERROR(store->LoadIndex());
+  return store;
+}
+
+CatalogStore::CatalogStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<Handles> handles,
+                           StoreOptions options, uint64_t revision)
+    : db_(std::move(db)),
+      cf_(std::move(handles)),
+      options_(options),
+      index_(std::make_unique<OfferIndex>()),
+      revision_(revision) {}
+
+CatalogStore::~CatalogStore() {
+  db_->Flush(rocksdb::FlushOptions(), cf_->all).PermitUncheckedError();
+  for (auto* h : cf_->all) db_->DestroyColumnFamilyHandle(h);
+  db_->Close().PermitUncheckedError();
+}
+
+absl::Status CatalogStore::LoadIndex() {
+  ATABLE_RETURN_IF_ERROR(ForEachProvider([this](const Provider& p) {
+    index_->UpsertProvider(p, RevisionOfEtag(p.etag()));
+    return true;
+  }));
+  ATABLE_RETURN_IF_ERROR(ForEachOffer([this](const Offer& o) {
+    index_->UpsertOffer(o, RevisionOfEtag(o.etag()));
+    return true;
+  }));
+  uint64_t revision = revision_.load();
+  index_->SetRevision(revision);
+  index_->Compact(revision);  // nothing older than now can be read consistently
+  return absl::OkStatus();
+}
+
+uint64_t CatalogStore::revision() const { return revision_.load(std::memory_order_acquire); }
+
+uint64_t CatalogStore::oldest_resumable_revision() const { return pruned_through_.load(); }
+
+void CatalogStore::AddCommitListener(std::function<void(uint64_t)> listener) {
+  absl::MutexLock lock(&write_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+absl::Status CatalogStore::Commit(rocksdb::WriteBatch* batch, uint64_t revision,
+                                  const std::function<void()>& apply) {
+  batch->Put(cf_->meta, kRevisionKey, absl::StrCat(revision));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, batch), "writing"));
+  apply();
+  index_->SetRevision(revision);
+  revision_.store(revision, std::memory_order_release);
+  for (const auto& listener : listeners_) listener(revision);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Provider> CatalogStore::GetProvider(absl::string_view id) const {
+  return ReadMessage<Provider>(db_.get(), cf_->providers, "provider", id);
+}
+
+absl::StatusOr<Offer> CatalogStore::GetOffer(absl::string_view id) const {
+  return ReadMessage<Offer>(db_.get(), cf_->offers, "offer", id);
+}
+
+absl::Status CatalogStore::Write(std::vector<CatalogRecord>* records, absl::Time now) {
+  absl::MutexLock lock(&write_mu_);
+  // What this batch has written so far, so later records see earlier ones.
+  absl::flat_hash_map<std::string, std::optional<Provider>> providers;
+  absl::flat_hash_map<std::string, std::optional<Offer>> offers;
+  auto provider_of = [&](const std::string& id) -> absl::StatusOr<const std::optional<Provider>*> {
+    auto it = providers.find(id);
+    if (it == providers.end()) {
+      ATABLE_ASSIGN_OR_RETURN(auto stored, ReadOptional<Provider>(db_.get(), cf_->providers, "provider", id));
+      it = providers.emplace(id, std::move(stored)).first;
+    }
+    return &it->second;
+  };
+
+  uint64_t revision = revision_.load();
+  rocksdb::WriteBatch batch;
+  for (CatalogRecord& r : *records) {
+    r.status = absl::OkStatus();
+    if (r.is_provider) {
+      ATABLE_ASSIGN_OR_RETURN(const std::optional<Provider>* stored, provider_of(r.provider.id()));
+      r.status = CheckEtag("provider", r.provider.id(), r.provider.etag(), *stored ? &(*stored)->etag() : nullptr);
+      if (!r.status.ok()) continue;
+      if (*stored && SameContent(**stored, r.provider)) {
+        r.provider = **stored;
+        r.outcome = WriteOutcome::kUnchanged;
+        continue;
+      }
+      r.outcome = *stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
+      StampWrite(*stored ? &**stored : nullptr, now, ++revision, &r.provider);
+      batch.Put(cf_->providers, r.provider.id(), r.provider.SerializeAsString());
+      batch.Put(cf_->changes, EncodeRevision(revision),
+                EncodeChange(ChangeRecord::Entity::kProvider, false, now, r.provider.id()));
+      providers[r.provider.id()] = r.provider;
+    } else {
+      ATABLE_ASSIGN_OR_RETURN(const std::optional<Provider>* owner, provider_of(r.offer.provider_id()));
+      if (!*owner) {
+        r.status = absl::FailedPreconditionError(absl::StrCat(
+            "offer.provider_id: provider ", r.offer.provider_id(), " does not exist; store it first"));
+        continue;
+      }
+      auto it = offers.find(r.offer.id());
+      if (it == offers.end()) {
+        ATABLE_ASSIGN_OR_RETURN(auto stored, ReadOptional<Offer>(db_.get(), cf_->offers, "offer", r.offer.id()));
+        it = offers.emplace(r.offer.id(), std::move(stored)).first;
+      }
+      const std::optional<Offer>& stored = it->second;
+      r.status = CheckEtag("offer", r.offer.id(), r.offer.etag(), stored ? &stored->etag() : nullptr);
+      if (!r.status.ok()) continue;
+      if (stored && SameContent(*stored, r.offer)) {
+        r.offer = *stored;
+        r.outcome = WriteOutcome::kUnchanged;
+        continue;
+      }
+      r.outcome = stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
+      StampWrite(stored ? &*stored : nullptr, now, ++revision, &r.offer);
+      if (stored && stored->provider_id() != r.offer.provider_id()) {
+        batch.Delete(cf_->offers_by_provider, IndexKey(stored->provider_id(), r.offer.id()));
+      }
+      batch.Put(cf_->offers_by_provider, IndexKey(r.offer.provider_id(), r.offer.id()), "");
+      batch.Put(cf_->offers, r.offer.id(), r.offer.SerializeAsString());
+      batch.Put(cf_->changes, EncodeRevision(revision),
+                EncodeChange(ChangeRecord::Entity::kOffer, false, now, r.offer.id()));
+      it->second = r.offer;
+    }
+  }
+  if (revision == revision_.load()) return absl::OkStatus();  // nothing to write
+  return Commit(&batch, revision, [&] {
+    for (const CatalogRecord& r : *records) {
+      if (!r.status.ok() || r.outcome == WriteOutcome::kUnchanged) continue;
+      if (r.is_provider) {
+        index_->UpsertProvider(r.provider, RevisionOfEtag(r.provider.etag()));
+      } else {
+        index_->UpsertOffer(r.offer, RevisionOfEtag(r.offer.etag()));
+      }
+    }
+  });
+}
+
+absl::StatusOr<Written<Provider>> CatalogStore::UpsertProvider(const Provider& provider, absl::Time now) {
+  std::vector<CatalogRecord> records(1);
+  records[0].is_provider = true;
+  records[0].provider = provider;
+  ATABLE_RETURN_IF_ERROR(Write(&records, now));
+  ATABLE_RETURN_IF_ERROR(records[0].status);
+  return Written<Provider>{std::move(records[0].provider), records[0].outcome};
+}
+
+absl::StatusOr<Written<Offer>> CatalogStore::UpsertOffer(const Offer& offer, absl::Time now) {
+  std::vector<CatalogRecord> records(1);
+  records[0].offer = offer;
+  ATABLE_RETURN_IF_ERROR(Write(&records, now));
+  ATABLE_RETURN_IF_ERROR(records[0].status);
+  return Written<Offer>{std::move(records[0].offer), records[0].outcome};
+}
+
+absl::Status CatalogStore::DeleteOffer(absl::string_view id, absl::string_view etag) {
+  absl::MutexLock lock(&write_mu_);
+  ATABLE_ASSIGN_OR_RETURN(Offer stored, ReadMessage<Offer>(db_.get(), cf_->offers, "offer", id));
+  ATABLE_RETURN_IF_ERROR(CheckEtag("offer", id, etag, &stored.etag()));
+  uint64_t revision = revision_.load() + 1;
+  absl::Time now = absl::Now();
+  rocksdb::WriteBatch batch;
+  batch.Delete(cf_->offers, rocksdb::Slice(id.data(), id.size()));
+  batch.Delete(cf_->offers_by_provider, IndexKey(stored.provider_id(), id));
+  batch.Put(cf_->changes, EncodeRevision(revision), EncodeChange(ChangeRecord::Entity::kOffer, true, now, id));
+  return Commit(&batch, revision, [&] { index_->RemoveOffer(id, revision); });
+}
+
+absl::Status CatalogStore::DeleteProvider(absl::string_view id, absl::string_view etag) {
+  absl::MutexLock lock(&write_mu_);
+  ATABLE_ASSIGN_OR_RETURN(Provider stored, ReadMessage<Provider>(db_.get(), cf_->providers, "provider", id));
+  ATABLE_RETURN_IF_ERROR(CheckEtag("provider", id, etag, &stored.etag()));
+  ATABLE_ASSIGN_OR_RETURN(std::vector<std::string> offer_ids, ListOfferIds(id));
+  uint64_t revision = revision_.load();
+  absl::Time now = absl::Now();
+  rocksdb::WriteBatch batch;
+  for (const std::string& offer_id : offer_ids) {
+    batch.Delete(cf_->offers, offer_id);
+    batch.Delete(cf_->offers_by_provider, IndexKey(id, offer_id));
+    batch.Put(cf_->changes, EncodeRevision(++revision),
+              EncodeChange(ChangeRecord::Entity::kOffer, true, now, offer_id));
+  }
+  batch.Delete(cf_->providers, rocksdb::Slice(id.data(), id.size()));
+  batch.Put(cf_->changes, EncodeRevision(++revision), EncodeChange(ChangeRecord::Entity::kProvider, true, now, id));
+  uint64_t first = revision_.load() + 1;
+  return Commit(&batch, revision, [&] {
+    for (size_t i = 0; i < offer_ids.size(); ++i) index_->RemoveOffer(offer_ids[i], first + i);
+    index_->RemoveProvider(id, revision);
+  });
+}
+
+absl::StatusOr<std::vector<std::string>> CatalogStore::ListOfferIds(absl::string_view provider_id) const {
+  std::string prefix = IndexKey(provider_id, "");
+  std::vector<std::string> ids;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_->offers_by_provider));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    ids.emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+  }
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the offer index"));
+  return ids;
+}
+
 absl::Status CatalogStore::ForEachProvider(const std::function<bool(const Provider&)>& fn) const {
   return ForEach<Provider>(db_.get(), cf_->providers, "provider", fn);
 }
@@ -335,22 +420,44 @@ absl::Status CatalogStore::ForEachOffer(const std::function<bool(const Offer&)>&
   return ForEach<Offer>(db_.get(), cf_->offers, "offer", fn);
 }
 
-absl::StatusOr<std::vector<ChangeRecord>> CatalogStore::ReadChanges(uint64_t after,
-                                                                    size_t limit) const {
+absl::StatusOr<std::vector<ChangeRecord>> CatalogStore::ReadChanges(uint64_t after, size_t limit) const {
+  if (after < pruned_through_.load()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "resume_token: revision ", after, " is older than the retained change history (it starts after ",
+        pruned_through_.load(), "); resync with SearchOffers, then follow from its resume_token"));
+  }
   std::vector<ChangeRecord> changes;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_->changes));
   for (it->Seek(EncodeRevision(after + 1)); it->Valid() && changes.size() < limit; it->Next()) {
-    rocksdb::Slice v = it->value();
-    if (v.size() < 2) return absl::DataLossError("change log: unreadable record");
     ChangeRecord c;
-    c.revision = DecodeRevision(absl::string_view(it->key().data(), it->key().size()));
-    c.entity = v[0] == 'p' ? ChangeRecord::Entity::kProvider : ChangeRecord::Entity::kOffer;
-    c.deleted = v[1] == 'd';
-    c.id.assign(v.data() + 2, v.size() - 2);
+    if (!DecodeChange(it->key(), it->value(), &c)) return absl::DataLossError("change log: unreadable record");
     changes.push_back(std::move(c));
   }
   ATABLE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the change log"));
   return changes;
+}
+
+absl::StatusOr<uint64_t> CatalogStore::PruneChanges(absl::Time cutoff) {
+  absl::MutexLock lock(&write_mu_);
+  uint64_t last = 0, count = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_->changes));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ChangeRecord c;
+    if (!DecodeChange(it->key(), it->value(), &c)) return absl::DataLossError("change log: unreadable record");
+    if (c.commit_time >= cutoff) break;
+    last = c.revision;
+    ++count;
+  }
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the change log"));
+  if (count == 0) return 0;
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(cf_->changes, EncodeRevision(0), EncodeRevision(last + 1));
+  batch.Put(cf_->meta, kPrunedThroughKey, absl::StrCat(last));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, &batch), "pruning the change log"));
+  pruned_through_ = last;
+  return count;
 }
 
 absl::Status CatalogStore::VerifyIndexes() const {
@@ -359,7 +466,7 @@ absl::Status CatalogStore::VerifyIndexes() const {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
   absl::Status result;
-  std::vector<std::string> expected;  // index keys the offers call for, in offer-id order
+  std::vector<std::string> expected;  // index keys the offers call for
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_->offers));
     for (it->SeekToFirst(); it->Valid() && result.ok(); it->Next()) {
@@ -382,8 +489,8 @@ absl::Status CatalogStore::VerifyIndexes() const {
     size_t i = 0;
     for (it->SeekToFirst(); it->Valid() && result.ok(); it->Next(), ++i) {
       if (i >= expected.size() || it->key().ToString() != expected[i]) {
-        result = absl::DataLossError(absl::StrCat("offer index: unexpected entry ",
-                                                  absl::CHexEscape(it->key().ToString())));
+        result = absl::DataLossError(
+            absl::StrCat("offer index: unexpected entry ", absl::CHexEscape(it->key().ToString())));
       }
     }
     if (result.ok() && i != expected.size()) {

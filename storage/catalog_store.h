@@ -2,9 +2,14 @@
 //
 // Layout: one column family per entity ("providers", "offers", keyed by id, protobuf values), the
 // index "offers_by_provider" (provider id, NUL, offer id), and the change log "changes" (8-byte
-// big-endian revision -> entity type, operation, id). The default column family holds the last
-// revision. Every change of an entity gets the next revision, and an entity, its index entries,
-// its change record and the revision are written in one WriteBatch, so they never disagree.
+// big-endian revision -> entity type, operation, commit time, id). The default column family holds
+// the last revision and how far the change log was pruned. Every change of an entity gets the
+// next revision, and an entity, its index entries, its change record and the revision are written
+// in one WriteBatch, so they never disagree.
+//
+// The store also keeps the search index (OfferIndex) in memory: rebuilt from the column families
+// at open, and brought up to date with each write batch before the write returns, under the same
+// lock, so a search never sees a write half applied.
 //
 // Thread-safe: reads run concurrently; writes are serialised.
 #ifndef ATABLE_STORAGE_CATALOG_STORE_H_
@@ -23,10 +28,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "atable/v1/catalog.pb.h"
+#include "server/core/offer_index.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace atable {
@@ -48,6 +55,17 @@ struct ChangeRecord {
   Entity entity = Entity::kProvider;
   std::string id;
   bool deleted = false;
+  absl::Time commit_time;
+};
+
+// A provider or an offer to write, and then what became of it.
+struct CatalogRecord {
+  bool is_provider = false;
+  v1::Provider provider;  // when is_provider
+  v1::Offer offer;        // otherwise
+  // Filled by CatalogStore::Write: OK or why this record was refused, and what the write did.
+  absl::Status status;
+  WriteOutcome outcome = WriteOutcome::kUnchanged;
 };
 
 struct StoreOptions {
@@ -91,6 +109,13 @@ class CatalogStore {
   // Deletes the offer `id`. NOT_FOUND if absent; ABORTED if `etag` is set and stale.
   absl::Status DeleteOffer(absl::string_view id, absl::string_view etag = "");
 
+  // Creates or replaces many records in one atomic write: each record is checked as by
+  // UpsertProvider/UpsertOffer (an offer's provider may come earlier in `records`); a refused
+  // record gets its status (FAILED_PRECONDITION, ABORTED) and is skipped, the others are stored
+  // and replaced in `records` by their stored value. Records must be validated by the caller.
+  // Returns an error only if the database write itself failed (then nothing was stored).
+  absl::Status Write(std::vector<CatalogRecord>* records, absl::Time now);
+
   // Returns the ids of the offers of `provider_id`, in id order (empty for an unknown provider).
   absl::StatusOr<std::vector<std::string>> ListOfferIds(absl::string_view provider_id) const;
 
@@ -100,7 +125,22 @@ class CatalogStore {
   absl::Status ForEachOffer(const std::function<bool(const v1::Offer&)>& fn) const;
 
   // Returns up to `limit` change records with a revision above `after`, in revision order.
+  // FAILED_PRECONDITION if `after` is older than the retained history (see PruneChanges).
   absl::StatusOr<std::vector<ChangeRecord>> ReadChanges(uint64_t after, size_t limit) const;
+
+  // Deletes the change records committed before `cutoff`. Returns how many were deleted.
+  absl::StatusOr<uint64_t> PruneChanges(absl::Time cutoff);
+
+  // The oldest revision ReadChanges can resume after (0 until the log is first pruned).
+  uint64_t oldest_resumable_revision() const;
+
+  // The search index, always as up to date as the store.
+  const OfferIndex& index() const { return *index_; }
+  OfferIndex& mutable_index() { return *index_; }
+
+  // Calls `listener(revision)` after every committed write, on the writing thread, while writes
+  // are held: it must be quick and must not write to the store.
+  void AddCommitListener(std::function<void(uint64_t)> listener);
 
   // The revision of the last write (0 for a store never written).
   uint64_t revision() const;
@@ -115,10 +155,18 @@ class CatalogStore {
   CatalogStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<Handles> handles,
                StoreOptions options, uint64_t revision);
 
+  // Commits `batch` (which ends at `revision`) and applies `apply` to the index.
+  absl::Status Commit(rocksdb::WriteBatch* batch, uint64_t revision,
+                      const std::function<void()>& apply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status LoadIndex();
+
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<Handles> cf_;
   StoreOptions options_;
+  std::unique_ptr<OfferIndex> index_;
   mutable absl::Mutex write_mu_;
+  std::vector<std::function<void(uint64_t)>> listeners_ ABSL_GUARDED_BY(write_mu_);
+  std::atomic<uint64_t> pruned_through_{0};
   // Written only under write_mu_, after the batch that used it is durable in the WAL.
   std::atomic<uint64_t> revision_;
 };

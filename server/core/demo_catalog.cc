@@ -233,11 +233,11 @@ void AssignPriceQualityTags(std::vector<Offer>* offers) {
   }
 }
 
-void GenerateProvider(int n, const Template& t, const Commune& commune, Rng& rng,
-                      DemoCatalog* out) {
+void GenerateProvider(int n, absl::string_view id_prefix, const Template& t, const Commune& commune,
+                      Rng& rng, DemoCatalog* out) {
   std::string commune_name = DisplayCommuneName(commune.name);
   Provider p;
-  p.set_id(absl::StrFormat("demo-%04d", n));
+  p.set_id(absl::StrFormat("%s%04d", id_prefix, n));
   p.set_name(Replace(rng.Pick(t.provider_names), commune_name));
   p.set_kind(t.business);
   p.mutable_address()->set_street(rng.Pick(Streets()));
@@ -315,7 +315,36 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return text.str();
 }
 
+// Adds `count` generated providers and their offers, placed in `communes`.
+void GenerateProviders(const std::vector<const Commune*>& communes, int count,
+                       absl::string_view id_prefix, Rng& rng, DemoCatalog* out) {
+  int total_weight = 0;
+  for (const Template& t : Templates()) total_weight += t.weight;
+  for (int n = 1; n <= count; ++n) {
+    int w = static_cast<int>(rng.Between(0, total_weight - 1));
+    const Template* t = &Templates().front();
+    for (const Template& candidate : Templates()) {
+      if (w < candidate.weight) {
+        t = &candidate;
+        break;
+      }
+      w -= candidate.weight;
+    }
+    GenerateProvider(n, id_prefix, *t, *rng.Pick(communes), rng, out);
+  }
+}
+
 }  // namespace
+
+DemoCatalog GenerateCatalog(const CommuneIndex& communes, int providers, uint64_t seed) {
+  std::vector<const Commune*> all;
+  for (const Commune& c : communes.communes()) all.push_back(&c);
+  Rng rng(seed);
+  DemoCatalog out;
+  if (!all.empty()) GenerateProviders(all, providers, "gen-", rng, &out);
+  AssignPriceQualityTags(&out.offers);
+  return out;
+}
 
 absl::StatusOr<DemoCatalog> BuildDemoCatalog(absl::string_view atout_france_csv,
                                              absl::string_view communes_csv,
@@ -341,20 +370,7 @@ absl::StatusOr<DemoCatalog> BuildDemoCatalog(absl::string_view atout_france_csv,
   if (cantal.empty() && generated_providers > 0) {
     return absl::InvalidArgumentError("communes: no commune of the Cantal (postcode 15xxx)");
   }
-  int total_weight = 0;
-  for (const Template& t : Templates()) total_weight += t.weight;
-  for (int n = 1; n <= generated_providers; ++n) {
-    int w = static_cast<int>(rng.Between(0, total_weight - 1));
-    const Template* t = &Templates().front();
-    for (const Template& candidate : Templates()) {
-      if (w < candidate.weight) {
-        t = &candidate;
-        break;
-      }
-      w -= candidate.weight;
-    }
-    GenerateProvider(n, *t, *rng.Pick(cantal), rng, &out);
-  }
+  GenerateProviders(cantal, generated_providers, "demo-", rng, &out);
   AssignPriceQualityTags(&out.offers);
   return out;
 }

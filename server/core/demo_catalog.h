@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "atable/v1/catalog.pb.h"
+#include "server/core/communes.h"
 
 namespace atable {
 
@@ -28,6 +29,11 @@ struct DemoCatalog {
 absl::StatusOr<DemoCatalog> BuildDemoCatalog(absl::string_view atout_france_csv,
                                              absl::string_view communes_csv,
                                              int generated_providers, uint64_t seed);
+
+// Generates `providers` providers (ids "gen-0001"...) with 1 to 3 offers each, placed in the
+// communes of `communes` at random, with the demo's kinds, prices, capacities, tags and opening
+// periods. The same communes, count and seed give the same catalog. For tests and benchmarks.
+DemoCatalog GenerateCatalog(const CommuneIndex& communes, int providers, uint64_t seed);
 
 // Reads the two files of `dir` (cantal-atout-france.csv, cantal-communes.csv) and builds the
 // demo catalog with 300 generated providers and seed 15. NOT_FOUND if a file is missing.

@@ -1,0 +1,310 @@
+#include "server/change_streams.h"
+
+#include <deque>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/support/proto_buffer_writer.h"
+#include "server/core/validation.h"
+#include "server/core/wire.h"
+#include "server/grpc_status.h"
+
+namespace atable {
+namespace {
+
+std::string BytesOf(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (buffer.Dump(&slices).ok()) {
+    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return bytes;
+}
+
+grpc::ByteBuffer BufferOf(const google::protobuf::Message& message) {
+  std::string bytes = message.SerializeAsString();
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+constexpr size_t kChangesPerRead = 256;
+
+}  // namespace
+
+std::string ResumeToken(uint64_t revision) { return absl::StrCat("c", revision); }
+
+bool ParseResumeToken(const std::string& token, uint64_t* revision) {
+  if (token.empty()) {
+    *revision = 0;
+    return true;
+  }
+  return token[0] == 'c' && absl::SimpleAtoi(absl::string_view(token).substr(1), revision);
+}
+
+// A ListChanges call. Reads the change log in batches, skips changes that a later change of the
+// same entity supersedes (the later one delivers the entity's value), and, when following, sleeps
+// until the notifier says something was committed.
+class ChangeStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  ChangeStream(CatalogStore* store, ChangeNotifier* notifier, uint64_t after, bool follow)
+      : store_(store), notifier_(notifier), after_(after), follow_(follow) {
+    if (follow_) notifier_->Add(this);
+    absl::MutexLock lock(&mu_);
+    Pump();
+  }
+
+  // New commits: resume if idle.
+  void Wake() {
+    absl::MutexLock lock(&mu_);
+    if (!writing_ && !finished_) Pump();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      Done(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      return;
+    }
+    queue_.pop_front();
+    Pump();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (!writing_) Done(grpc::Status::CANCELLED);
+    cancelled_ = true;
+  }
+
+  void OnDone() override {
+    if (follow_) notifier_->Remove(this);
+    // Wait for whoever still holds the lock (it may have just called Finish) before going.
+    mu_.Lock();
+    mu_.Unlock();
+    delete this;
+  }
+
+ private:
+  // Writes the next change, reading more when the queue is empty; finishes at the end of the log
+  // unless following.
+  void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_) return;
+    if (cancelled_) return Done(grpc::Status::CANCELLED);
+    while (queue_.empty()) {
+      absl::StatusOr<std::vector<ChangeRecord>> changes = store_->ReadChanges(after_, kChangesPerRead);
+      if (!changes.ok()) return Done(ToGrpcStatus(changes.status()));
+      if (changes->empty()) {
+        if (!follow_) Done(grpc::Status::OK);
+        return;  // a commit will wake us
+      }
+      for (const ChangeRecord& c : *changes) {
+        after_ = c.revision;
+        v1::Change change;
+        change.set_resume_token(ResumeToken(c.revision));
+        *change.mutable_commit_time() =
+            google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(c.commit_time));
+        change.set_type(c.deleted ? v1::CHANGE_TYPE_DELETE : v1::CHANGE_TYPE_UPSERT);
+        bool provider = c.entity == ChangeRecord::Entity::kProvider;
+        if (c.deleted) {
+          if (provider) {
+            change.mutable_provider()->set_id(c.id);
+          } else {
+            change.mutable_offer()->set_id(c.id);
+          }
+        } else if (provider) {
+          absl::StatusOr<v1::Provider> p = store_->GetProvider(c.id);
+          if (!p.ok() || p->etag() != absl::StrCat(c.revision)) continue;  // superseded
+          *change.mutable_provider() = *std::move(p);
+        } else {
+          absl::StatusOr<v1::Offer> o = store_->GetOffer(c.id);
+          if (!o.ok() || o->etag() != absl::StrCat(c.revision)) continue;  // superseded
+          *change.mutable_offer() = *std::move(o);
+        }
+        queue_.push_back(BufferOf(change));
+      }
+    }
+    writing_ = true;
+    StartWrite(&queue_.front());
+  }
+
+  void Done(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  CatalogStore* const store_;
+  ChangeNotifier* const notifier_;
+  absl::Mutex mu_;
+  uint64_t after_ ABSL_GUARDED_BY(mu_);
+  const bool follow_;
+  std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+ChangeNotifier::ChangeNotifier(CatalogStore* store) {
+  store->AddCommitListener([this](uint64_t) { Notify(); });
+}
+
+void ChangeNotifier::Add(ChangeStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.insert(stream);
+}
+
+void ChangeNotifier::Remove(ChangeStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.erase(stream);
+}
+
+void ChangeNotifier::Notify() {
+  absl::MutexLock lock(&mu_);
+  for (ChangeStream* s : streams_) s->Wake();
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StartChangeStream(CatalogStore* store,
+                                                              ChangeNotifier* notifier,
+                                                              grpc::CallbackServerContext* context,
+                                                              const grpc::ByteBuffer* request) {
+  v1::ListChangesRequest req;
+  absl::Status s = ParseWireMessage(BytesOf(*request), &req);
+  uint64_t after = 0;
+  if (s.ok() && !ParseResumeToken(req.resume_token(), &after)) {
+    s = absl::InvalidArgumentError("resume_token: is not a token this server gave");
+  }
+  if (s.ok() && after > store->revision()) {
+    s = absl::InvalidArgumentError("resume_token: is ahead of this server's catalog");
+  }
+  if (!s.ok()) {
+    class Failed : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+     public:
+      explicit Failed(const grpc::Status& status) { Finish(status); }
+      void OnDone() override { delete this; }
+    };
+    return new Failed(ToGrpcStatus(s));
+  }
+  return new ChangeStream(store, notifier, after, req.follow());
+}
+
+// An ImportOffers call.
+class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
+ public:
+  ImportReactor(CatalogStore* store, grpc::ByteBuffer* response, int batch_size)
+      : store_(store), response_(response), batch_size_(batch_size) {
+    StartRead(&incoming_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client finished sending
+      absl::Status s = Flush();
+      if (s.ok()) *response_ = BufferOf(summary_);
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    Take(BytesOf(incoming_));
+    if (static_cast<int>(batch_.size()) >= batch_size_) {
+      absl::Status s = Flush();
+      if (!s.ok()) {
+        Finish(ToGrpcStatus(s));
+        return;
+      }
+    }
+    StartRead(&incoming_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Reject(int64_t index, const std::string& id, const absl::Status& s) {
+    summary_.set_rejected(summary_.rejected() + 1);
+    v1::RejectedRecord* r = summary_.add_rejected_records();
+    r->set_index(index);
+    r->set_id(id);
+    absl::string_view message = s.message();
+    size_t colon = message.find(": ");
+    if (s.code() == absl::StatusCode::kInvalidArgument && colon != absl::string_view::npos &&
+        message.substr(0, colon).find(' ') == absl::string_view::npos) {
+      r->set_field(std::string(message.substr(0, colon)));
+      r->set_reason(std::string(message.substr(colon + 2)));
+    } else {
+      if (colon != absl::string_view::npos && absl::StartsWith(message, "offer.provider_id")) {
+        r->set_field("offer.provider_id");
+        message = message.substr(colon + 2);
+      }
+      r->set_reason(std::string(message));
+    }
+  }
+
+  // Validates one record and queues it for the next batch, or rejects it.
+  void Take(const std::string& bytes) {
+    int64_t index = next_index_++;
+    v1::ImportOffersRequest request;
+    absl::Status s = ParseWireMessage(bytes, &request);
+    if (!s.ok()) return Reject(index, "", s);
+    CatalogRecord record;
+    switch (request.record_case()) {
+      case v1::ImportOffersRequest::kProvider:
+        record.is_provider = true;
+        record.provider = std::move(*request.mutable_provider());
+        s = ValidateProvider(record.provider);
+        if (!s.ok()) return Reject(index, record.provider.id(), s);
+        break;
+      case v1::ImportOffersRequest::kOffer:
+        record.offer = std::move(*request.mutable_offer());
+        s = ValidateOffer(record.offer);
+        if (!s.ok()) return Reject(index, record.offer.id(), s);
+        break;
+      default:
+        return Reject(index, "", absl::InvalidArgumentError("record: is required (provider or offer)"));
+    }
+    batch_.push_back(std::move(record));
+    batch_index_.push_back(index);
+  }
+
+  // Writes the queued records and counts what became of them.
+  absl::Status Flush() {
+    if (batch_.empty()) return absl::OkStatus();
+    absl::Status s = store_->Write(&batch_, absl::Now());
+    if (!s.ok()) return s;
+    for (size_t i = 0; i < batch_.size(); ++i) {
+      const CatalogRecord& r = batch_[i];
+      if (!r.status.ok()) {
+        Reject(batch_index_[i], r.is_provider ? r.provider.id() : r.offer.id(), r.status);
+        continue;
+      }
+      switch (r.outcome) {
+        case WriteOutcome::kCreated: summary_.set_created(summary_.created() + 1); break;
+        case WriteOutcome::kUpdated: summary_.set_updated(summary_.updated() + 1); break;
+        case WriteOutcome::kUnchanged: summary_.set_unchanged(summary_.unchanged() + 1); break;
+      }
+    }
+    // Reports stay in stream order even though rejections by the store come per batch.
+    std::sort(summary_.mutable_rejected_records()->begin(), summary_.mutable_rejected_records()->end(),
+              [](const v1::RejectedRecord& a, const v1::RejectedRecord& b) { return a.index() < b.index(); });
+    batch_.clear();
+    batch_index_.clear();
+    return absl::OkStatus();
+  }
+
+  CatalogStore* const store_;
+  grpc::ByteBuffer* const response_;
+  const int batch_size_;
+  grpc::ByteBuffer incoming_;
+  std::vector<CatalogRecord> batch_;
+  std::vector<int64_t> batch_index_;
+  int64_t next_index_ = 0;
+  v1::ImportOffersResponse summary_;
+};
+
+grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store,
+                                                       grpc::CallbackServerContext* context,
+                                                       grpc::ByteBuffer* response, int batch_size) {
+  return new ImportReactor(store, response, batch_size);
+}
+
+}  // namespace atable

@@ -1,0 +1,781 @@
+#include "server/core/offer_index.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "server/core/text.h"
+
+namespace atable {
+namespace {
+
+constexpr uint64_t kAlive = std::numeric_limits<uint64_t>::max();
+constexpr double kEarthRadiusKm = 6371.0088;
+
+// Posting list keys: a type in the top byte, a value below.
+enum KeyType : uint64_t {
+  kKind = 1, kSubKind, kTag, kLabel, kInsee, kPostcode, kDepartement, kProvider, kCell, kWord,
+  kCommune,
+};
+uint64_t Key(KeyType type, uint64_t value) { return (static_cast<uint64_t>(type) << 56) | value; }
+
+// Map cells of 0.1 degree.
+uint64_t CellOf(double lat, double lon) {
+  auto la = static_cast<uint64_t>(std::floor((lat + 90.0) * 10));
+  auto lo = static_cast<uint64_t>(std::floor((lon + 180.0) * 10));
+  return la * 4000 + lo;
+}
+
+int32_t DayNumber(const v1::Date& d) {
+  // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+  int y = d.year() - (d.month() <= 2 ? 1 : 0);
+  int era = (y >= 0 ? y : y - 399) / 400;
+  int yoe = y - era * 400;
+  int m = d.month();
+  int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d.day() - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+std::string Departement(absl::string_view insee, absl::string_view postcode) {
+  absl::string_view code = !insee.empty() ? insee : postcode;
+  if (code.size() < 2) return "";
+  if (absl::StartsWith(code, "97") && code.size() >= 3) return std::string(code.substr(0, 3));
+  return std::string(code.substr(0, 2));
+}
+
+bool IsStopWord(absl::string_view w) {
+  static const auto* kStop = new std::set<std::string, std::less<>>{
+      "a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "un", "une",
+      "the", "of", "and"};
+  return kStop->count(w) > 0;
+}
+
+// FNV-1a, stable across runs (page tokens name the query they belong to).
+uint64_t Fnv1a(absl::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  return h;
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+template <typename T>
+bool SortedContains(const std::vector<T>& v, T x) {
+  return std::binary_search(v.begin(), v.end(), x);
+}
+
+}  // namespace
+
+std::vector<std::string> TextWords(absl::string_view text) {
+  std::string folded = FoldAccentsLower(text);
+  std::vector<std::string> words;
+  std::string w;
+  auto flush = [&] {
+    if (!w.empty() && !IsStopWord(w)) words.push_back(w);
+    w.clear();
+  };
+  for (char c : folded) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      w.push_back(c);
+    } else if (static_cast<unsigned char>(c) >= 0x80) {
+      w.push_back(c);  // a letter of another script: part of the word
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return words;
+}
+
+double DistanceKm(double lat1, double lon1, double lat2, double lon2) {
+  constexpr double kRad = M_PI / 180.0;
+  double dlat = (lat2 - lat1) * kRad;
+  double dlon = (lon2 - lon1) * kRad;
+  double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
+             std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
+
+uint32_t OfferIndex::Intern(absl::string_view s) {
+  if (s.empty()) return 0;
+  auto it = strings_.find(s);
+  if (it != strings_.end()) return it->second;
+  if (names_.empty()) names_.emplace_back();  // id 0 is the empty string
+  auto id = static_cast<uint32_t>(names_.size());
+  strings_.emplace(std::string(s), id);
+  names_.emplace_back(s);
+  return id;
+}
+
+uint32_t OfferIndex::Lookup(absl::string_view s) const {
+  if (s.empty()) return 0;
+  auto it = strings_.find(s);
+  return it == strings_.end() ? std::numeric_limits<uint32_t>::max() : it->second;
+}
+
+void OfferIndex::Post(uint64_t key, uint32_t ordinal) { postings_[key].push_back(ordinal); }
+
+void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
+  Post(Key(kKind, static_cast<uint64_t>(v.kind)), ordinal);
+  Post(Key(kSubKind, static_cast<uint64_t>(v.sub_kind)), ordinal);
+  for (uint32_t t : v.tags) Post(Key(kTag, t), ordinal);
+  for (uint32_t l : v.labels) Post(Key(kLabel, l), ordinal);
+  if (v.insee) Post(Key(kInsee, v.insee), ordinal);
+  if (v.postcode) Post(Key(kPostcode, v.postcode), ordinal);
+  if (v.departement) Post(Key(kDepartement, v.departement), ordinal);
+  if (v.commune) Post(Key(kCommune, v.commune), ordinal);
+  Post(Key(kProvider, v.provider), ordinal);
+  if (v.has_location) Post(Key(kCell, CellOf(v.lat, v.lon)), ordinal);
+  // A word in both title and body is posted once.
+  std::vector<uint32_t> words = v.title_words;
+  words.insert(words.end(), v.body_words.begin(), v.body_words.end());
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  for (uint32_t w : words) Post(Key(kWord, w), ordinal);
+}
+
+void OfferIndex::AddVersion(Version v) {
+  auto it = live_.find(v.id);
+  if (it != live_.end()) {
+    versions_[it->second].died = v.born;
+    ++dead_;
+  }
+  auto ordinal = static_cast<uint32_t>(versions_.size());
+  PostVersion(v, ordinal);
+  live_[v.id] = ordinal;
+  versions_.push_back(std::move(v));
+}
+
+OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provider& provider,
+                                            uint64_t revision) {
+  Version v;
+  v.id = offer.id();
+  v.born = revision;
+  v.provider = provider.interned;
+  v.kind = offer.kind();
+  v.sub_kind = offer.sub_kind();
+  v.min_persons = offer.capacity().min_persons();
+  v.max_persons = offer.capacity().max_persons();
+  if (offer.has_classification()) {
+    v.class_level = offer.classification().level();
+    v.class_scheme = offer.classification().scheme();
+  }
+  if (offer.has_location()) {
+    v.has_location = true;
+    v.lat = offer.location().latitude();
+    v.lon = offer.location().longitude();
+  } else if (provider.has_location) {
+    v.has_location = true;
+    v.inherited_location = true;
+    v.lat = provider.lat;
+    v.lon = provider.lon;
+  }
+  v.update_micros = offer.update_time().seconds() * 1000000 + offer.update_time().nanos() / 1000;
+  v.insee = Intern(provider.insee);
+  v.postcode = Intern(provider.postcode);
+  v.departement = Intern(provider.departement);
+  v.commune = Intern(provider.commune);
+  for (const std::string& t : offer.tags()) v.tags.push_back(Intern(FoldAccentsLower(t)));
+  for (const std::string& l : offer.labels()) v.labels.push_back(Intern(l));
+  for (auto* list : {&v.tags, &v.labels}) {
+    std::sort(list->begin(), list->end());
+    list->erase(std::unique(list->begin(), list->end()), list->end());
+  }
+  for (const v1::Price& p : offer.prices()) {
+    v.prices.push_back({p.unit(), p.min_amount_cents(), p.max_amount_cents()});
+  }
+  for (const v1::DateRange& r : offer.opening_periods()) {
+    v.open.emplace_back(DayNumber(r.start()), DayNumber(r.end()));
+  }
+  auto add_words = [&](absl::string_view text, std::vector<uint32_t>* out) {
+    for (const std::string& w : TextWords(text)) {
+      out->push_back(Intern(w));
+      words_.insert(w);
+    }
+  };
+  add_words(offer.title(), &v.title_words);
+  for (const auto& [lang, text] : offer.descriptions()) add_words(text, &v.body_words);
+  for (const std::string& w : provider.name_words) {
+    v.body_words.push_back(Intern(w));
+    words_.insert(w);
+  }
+  for (auto* list : {&v.title_words, &v.body_words}) {
+    std::sort(list->begin(), list->end());
+    list->erase(std::unique(list->begin(), list->end()), list->end());
+  }
+  v.bytes = offer.SerializeAsString();
+  return v;
+}
+
+void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision) {
+  absl::MutexLock lock(&mu_);
+  Provider p;
+  p.id = provider.id();
+  p.interned = Intern(provider.id());
+  p.name_words = TextWords(provider.name());
+  p.has_location = provider.has_location();
+  p.lat = provider.location().latitude();
+  p.lon = provider.location().longitude();
+  p.insee = provider.address().insee_code();
+  p.postcode = provider.address().postcode();
+  p.departement = Departement(p.insee, p.postcode);
+  p.commune = NormalizePlaceName(provider.address().commune());
+  auto it = providers_.find(provider.id());
+  bool changed = it != providers_.end() && !it->second.SameFacts(p);
+  providers_[provider.id()] = p;
+  if (changed) {
+    // New versions of its live offers, with the provider's new place and name.
+    auto posting = postings_.find(Key(kProvider, p.interned));
+    if (posting != postings_.end()) {
+      std::vector<uint32_t> ordinals = posting->second;
+      for (uint32_t o : ordinals) {
+        if (versions_[o].died != kAlive) continue;
+        v1::Offer offer;
+        offer.ParseFromString(versions_[o].bytes);
+        AddVersion(MakeVersion(offer, p, revision));
+      }
+    }
+  }
+}
+
+void OfferIndex::RemoveProvider(absl::string_view id, uint64_t revision) {
+  absl::MutexLock lock(&mu_);
+  providers_.erase(std::string(id));
+}
+
+void OfferIndex::UpsertOffer(const v1::Offer& offer, uint64_t revision) {
+  absl::MutexLock lock(&mu_);
+  auto provider = providers_.find(offer.provider_id());
+  Provider none;
+  AddVersion(MakeVersion(offer, provider == providers_.end() ? none : provider->second, revision));
+}
+
+void OfferIndex::RemoveOffer(absl::string_view id, uint64_t revision) {
+  absl::MutexLock lock(&mu_);
+  auto it = live_.find(id);
+  if (it == live_.end()) return;
+  versions_[it->second].died = revision;
+  ++dead_;
+  live_.erase(it);
+}
+
+void OfferIndex::SetRevision(uint64_t revision) {
+  absl::MutexLock lock(&mu_);
+  revision_ = std::max(revision_, revision);
+}
+
+size_t OfferIndex::live_offers() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return live_.size();
+}
+
+size_t OfferIndex::dead_versions() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return dead_;
+}
+
+void OfferIndex::Compact(uint64_t horizon) {
+  absl::MutexLock lock(&mu_);
+  horizon = std::min(horizon, revision_);
+  if (dead_ == 0) {
+    horizon_ = std::max(horizon_, horizon);
+    return;
+  }
+  std::vector<Version> kept;
+  kept.reserve(versions_.size() - std::min(dead_, versions_.size()));
+  size_t dead = 0;
+  for (Version& v : versions_) {
+    if (v.died != kAlive && v.died <= horizon) continue;
+    if (v.died != kAlive) ++dead;
+    kept.push_back(std::move(v));
+  }
+  versions_ = std::move(kept);
+  dead_ = dead;
+  postings_.clear();
+  live_.clear();
+  for (uint32_t o = 0; o < versions_.size(); ++o) {
+    PostVersion(versions_[o], o);
+    if (versions_[o].died == kAlive) live_[versions_[o].id] = o;
+  }
+  horizon_ = std::max(horizon_, horizon);
+}
+
+// The query in index terms.
+struct OfferIndex::Query {
+  static constexpr uint32_t kUnknown = std::numeric_limits<uint32_t>::max();
+  std::vector<int> kinds, sub_kinds;
+  std::vector<uint32_t> tags_all, tags_any, labels;
+  bool has_price = false;
+  int price_unit = 0;
+  int64_t price_min = 0, price_max = std::numeric_limits<int64_t>::max();
+  int32_t persons = 0;
+  int min_class = 0, class_scheme = 0;
+  uint32_t provider = 0, commune = 0, insee = 0, postcode = 0, departement = 0;
+  bool has_near = false;
+  double near_lat = 0, near_lon = 0, radius_km = 0;
+  bool has_box = false;
+  double south = 0, west = 0, north = 0, east = 0;
+  bool has_open = false;
+  int32_t open_from = 0, open_to = 0;
+  std::vector<std::vector<uint32_t>> words;  // per query word: the word ids that satisfy it
+  bool impossible = false;                    // a required value the index has never seen
+};
+
+namespace {
+
+absl::Status CheckPoint(absl::string_view field, const v1::GeoPoint& p) {
+  if (!(p.latitude() >= -90 && p.latitude() <= 90)) return Invalid(absl::StrCat(field, ".latitude"), "must be in [-90, 90]");
+  if (!(p.longitude() >= -180 && p.longitude() <= 180)) return Invalid(absl::StrCat(field, ".longitude"), "must be in [-180, 180]");
+  return absl::OkStatus();
+}
+
+absl::Status CheckDate(absl::string_view field, const v1::Date& d) {
+  if (d.year() < 1900 || d.year() > 2200 || d.month() < 1 || d.month() > 12 || d.day() < 1 || d.day() > 31) {
+    return Invalid(field, "is not a valid date");
+  }
+  return absl::OkStatus();
+}
+
+// Page tokens: "revision|query hash|sort key|offer id", base64.
+struct Cursor {
+  uint64_t revision = 0;
+  uint64_t query_hash = 0;
+  double key = 0;
+  std::string id;
+};
+
+std::string EncodeCursor(const Cursor& c) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(c.revision, "|", c.query_hash, "|", absl::StrFormat("%a", c.key), "|", c.id));
+}
+
+bool DecodeCursor(absl::string_view token, Cursor* c) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return false;
+  std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
+  if (parts.size() != 4) return false;
+  if (!absl::SimpleAtoi(parts[0], &c->revision) || !absl::SimpleAtoi(parts[1], &c->query_hash)) return false;
+  std::string key(parts[2]);
+  char* end = nullptr;
+  c->key = std::strtod(key.c_str(), &end);
+  if (end == key.c_str() || *end != '\0') return false;
+  c->id = std::string(parts[3]);
+  return true;
+}
+
+uint64_t QueryHash(const v1::SearchOffersRequest& request) {
+  v1::SearchOffersRequest q = request;
+  q.clear_page_token();
+  q.clear_page_size();
+  q.clear_include_facets();
+  std::string bytes;
+  google::protobuf::io::StringOutputStream out(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&out);
+  coded.SetSerializationDeterministic(true);
+  q.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return Fnv1a(bytes);
+}
+
+}  // namespace
+
+absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& r) const {
+  // Check the request before taking the lock.
+  int page_size = r.page_size() == 0 ? kDefaultPageSize : r.page_size();
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    return Invalid("page_size", absl::StrCat("must be in 0-", kMaxPageSize));
+  }
+  for (int i = 0; i < r.kinds_size(); ++i) {
+    if (!v1::OfferKind_IsValid(r.kinds(i))) return Invalid(absl::StrCat("kinds[", i, "]"), "is not a known kind");
+  }
+  for (int i = 0; i < r.sub_kinds_size(); ++i) {
+    if (!v1::OfferSubKind_IsValid(r.sub_kinds(i))) return Invalid(absl::StrCat("sub_kinds[", i, "]"), "is not a known sub-kind");
+  }
+  if (r.price().min_amount_cents() < 0) return Invalid("price.min_amount_cents", "must not be negative");
+  if (r.price().max_amount_cents() < 0) return Invalid("price.max_amount_cents", "must not be negative");
+  if (r.price().max_amount_cents() != 0 && r.price().max_amount_cents() < r.price().min_amount_cents()) {
+    return Invalid("price.max_amount_cents", "is below min_amount_cents");
+  }
+  if (!v1::PriceUnit_IsValid(r.price().unit())) return Invalid("price.unit", "is not a known unit");
+  if (r.persons() < 0) return Invalid("persons", "must not be negative");
+  if (r.min_classification() < 0 || r.min_classification() > 5) return Invalid("min_classification", "must be in 0-5");
+  if (r.has_near()) {
+    if (auto s = CheckPoint("near.point", r.near().point()); !s.ok()) return s;
+    if (!(r.near().radius_km() > 0 && r.near().radius_km() <= 1000)) return Invalid("near.radius_km", "must be in (0, 1000]");
+  }
+  if (r.has_within()) {
+    if (auto s = CheckPoint("within.south_west", r.within().south_west()); !s.ok()) return s;
+    if (auto s = CheckPoint("within.north_east", r.within().north_east()); !s.ok()) return s;
+    if (r.within().north_east().latitude() < r.within().south_west().latitude()) {
+      return Invalid("within.north_east.latitude", "is south of south_west");
+    }
+  }
+  if (r.has_open()) {
+    if (auto s = CheckDate("open.start", r.open().start()); !s.ok()) return s;
+    if (auto s = CheckDate("open.end", r.open().end()); !s.ok()) return s;
+    if (DayNumber(r.open().end()) < DayNumber(r.open().start())) return Invalid("open.end", "is before start");
+  }
+  if (r.sort() == v1::SORT_ORDER_DISTANCE && !r.has_near()) return Invalid("sort", "SORT_ORDER_DISTANCE needs near");
+  if (!v1::SortOrder_IsValid(r.sort())) return Invalid("sort", "is not a known order");
+  if (r.text().size() > 1000) return Invalid("text", "is longer than 1000 bytes");
+  if (!IsValidUtf8(r.text())) return Invalid("text", "is not valid UTF-8");
+  size_t list_items = r.tags_all_size() + r.tags_any_size() + r.labels_size() + r.kinds_size() + r.sub_kinds_size();
+  if (list_items > 200) return Invalid("tags_all", "the query lists more than 200 values");
+  uint64_t query_hash = QueryHash(r);
+  Cursor cursor;
+  bool has_cursor = !r.page_token().empty();
+  if (has_cursor && (!DecodeCursor(r.page_token(), &cursor) || cursor.query_hash != query_hash)) {
+    return Invalid("page_token", "does not belong to this query (filters and sort must stay the same)");
+  }
+
+  absl::ReaderMutexLock lock(&mu_);
+  uint64_t as_of = has_cursor ? cursor.revision : revision_;
+  if (as_of < horizon_) {
+    return absl::FailedPreconditionError(
+        "page_token: the walk is too old and its snapshot is gone; start the search again");
+  }
+  if (as_of > revision_) return Invalid("page_token", "is from the future");
+
+  // Resolve the query's values to interned ids.
+  Query q;
+  for (int k : r.kinds()) q.kinds.push_back(k);
+  for (int k : r.sub_kinds()) q.sub_kinds.push_back(k);
+  auto resolve = [&](absl::string_view s) {
+    uint32_t id = Lookup(s);
+    return id;
+  };
+  for (const std::string& t : r.tags_all()) {
+    uint32_t id = resolve(FoldAccentsLower(t));
+    if (id == Query::kUnknown) q.impossible = true;
+    q.tags_all.push_back(id);
+  }
+  for (const std::string& t : r.tags_any()) {
+    uint32_t id = resolve(FoldAccentsLower(t));
+    if (id != Query::kUnknown) q.tags_any.push_back(id);
+  }
+  if (r.tags_any_size() > 0 && q.tags_any.empty()) q.impossible = true;
+  for (const std::string& l : r.labels()) {
+    uint32_t id = resolve(l);
+    if (id == Query::kUnknown) q.impossible = true;
+    q.labels.push_back(id);
+  }
+  std::sort(q.tags_all.begin(), q.tags_all.end());
+  std::sort(q.tags_any.begin(), q.tags_any.end());
+  auto exact = [&](const std::string& value, uint32_t* out) {
+    if (value.empty()) return;
+    *out = resolve(value);
+    if (*out == Query::kUnknown || *out == 0) q.impossible = true;
+  };
+  exact(r.provider_id(), &q.provider);
+  exact(r.commune().empty() ? "" : NormalizePlaceName(r.commune()), &q.commune);
+  exact(r.insee_code(), &q.insee);
+  exact(r.postcode(), &q.postcode);
+  exact(r.departement(), &q.departement);
+  if (r.has_price()) {
+    q.has_price = true;
+    q.price_unit = r.price().unit();
+    q.price_min = r.price().min_amount_cents();
+    if (r.price().max_amount_cents() > 0) q.price_max = r.price().max_amount_cents();
+  }
+  q.persons = r.persons();
+  q.min_class = r.min_classification();
+  q.class_scheme = r.classification_scheme();
+  if (r.has_near()) {
+    q.has_near = true;
+    q.near_lat = r.near().point().latitude();
+    q.near_lon = r.near().point().longitude();
+    q.radius_km = r.near().radius_km();
+  }
+  if (r.has_within()) {
+    q.has_box = true;
+    q.south = r.within().south_west().latitude();
+    q.west = r.within().south_west().longitude();
+    q.north = r.within().north_east().latitude();
+    q.east = r.within().north_east().longitude();
+  }
+  if (r.has_open()) {
+    q.has_open = true;
+    q.open_from = DayNumber(r.open().start());
+    q.open_to = DayNumber(r.open().end());
+  }
+  std::vector<std::string> text_words = TextWords(r.text());
+  for (size_t i = 0; i < text_words.size(); ++i) {
+    std::vector<uint32_t> ids;
+    uint32_t id = Lookup(text_words[i]);
+    if (id != Query::kUnknown) ids.push_back(id);
+    if (i + 1 == text_words.size()) {  // the last word also as a prefix
+      for (auto it = words_.lower_bound(text_words[i]);
+           it != words_.end() && absl::StartsWith(*it, text_words[i]) && ids.size() < 500; ++it) {
+        uint32_t w = Lookup(*it);
+        if (w != id) ids.push_back(w);
+      }
+    }
+    if (ids.empty()) q.impossible = true;
+    std::sort(ids.begin(), ids.end());
+    q.words.push_back(std::move(ids));
+  }
+
+  SearchOutcome out;
+  out.revision = as_of;
+  if (q.impossible) return out;
+
+  // Plan: the candidate source with the fewest entries.
+  auto list_size = [&](uint64_t key) -> size_t {
+    auto it = postings_.find(key);
+    return it == postings_.end() ? 0 : it->second.size();
+  };
+  std::vector<uint64_t> best_keys;  // union of these lists
+  size_t best = std::numeric_limits<size_t>::max();
+  auto consider = [&](std::vector<uint64_t> keys) {
+    size_t total = 0;
+    for (uint64_t k : keys) total += list_size(k);
+    if (total < best) {
+      best = total;
+      best_keys = std::move(keys);
+    }
+  };
+  auto keys_of = [](KeyType type, const auto& values) {
+    std::vector<uint64_t> keys;
+    for (auto v : values) keys.push_back(Key(type, static_cast<uint64_t>(v)));
+    return keys;
+  };
+  if (!q.kinds.empty()) consider(keys_of(kKind, q.kinds));
+  if (!q.sub_kinds.empty()) consider(keys_of(kSubKind, q.sub_kinds));
+  for (uint32_t t : q.tags_all) consider({Key(kTag, t)});
+  if (!q.tags_any.empty()) consider(keys_of(kTag, q.tags_any));
+  for (uint32_t l : q.labels) consider({Key(kLabel, l)});
+  if (q.provider) consider({Key(kProvider, q.provider)});
+  if (q.commune) consider({Key(kCommune, q.commune)});
+  if (q.insee) consider({Key(kInsee, q.insee)});
+  if (q.postcode) consider({Key(kPostcode, q.postcode)});
+  if (q.departement) consider({Key(kDepartement, q.departement)});
+  for (const auto& ids : q.words) consider(keys_of(kWord, ids));
+  auto cells_of_box = [&](double s, double w, double n, double e) {
+    std::vector<uint64_t> keys;
+    double lat0 = std::floor(std::max(-90.0, s) * 10) / 10, lon0 = std::floor(std::max(-180.0, w) * 10) / 10;
+    for (double lat = lat0; lat <= n + 1e-9 && keys.size() < 100000; lat += 0.1) {
+      for (double lon = lon0; lon <= e + 1e-9 && keys.size() < 100000; lon += 0.1) {
+        keys.push_back(Key(kCell, CellOf(lat + 0.05, lon + 0.05)));
+      }
+    }
+    return keys;
+  };
+  if (q.has_near) {
+    double dlat = q.radius_km / 111.19;
+    double coslat = std::max(0.01, std::cos(q.near_lat * M_PI / 180));
+    double dlon = std::min(180.0, q.radius_km / (111.19 * coslat));
+    if (q.near_lat + dlat < 90 && q.near_lat - dlat > -90 && q.near_lon - dlon > -180 &&
+        q.near_lon + dlon < 180 && dlat * dlon < 400) {
+      consider(cells_of_box(q.near_lat - dlat, q.near_lon - dlon, q.near_lat + dlat, q.near_lon + dlon));
+    }
+  }
+  if (q.has_box && q.west <= q.east && (q.north - q.south) * (q.east - q.west) < 400) {
+    consider(cells_of_box(q.south, q.west, q.north, q.east));
+  }
+
+  std::vector<uint32_t> candidates;
+  bool scan_all = best_keys.empty() && best == std::numeric_limits<size_t>::max();
+  if (!scan_all) {
+    for (uint64_t k : best_keys) {
+      auto it = postings_.find(k);
+      if (it != postings_.end()) candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+    }
+    if (best_keys.size() > 1) {
+      std::sort(candidates.begin(), candidates.end());
+      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    }
+  }
+
+  // Check every filter on each candidate.
+  struct Match {
+    uint32_t ordinal;
+    double key;
+    double distance;
+    double relevance;
+  };
+  std::vector<Match> matches;
+  double n_docs = static_cast<double>(std::max<size_t>(1, live_.size()));
+  auto check = [&](uint32_t o) {
+    const Version& v = versions_[o];
+    if (!v.VisibleAt(as_of)) return;
+    if (!q.kinds.empty() && std::find(q.kinds.begin(), q.kinds.end(), v.kind) == q.kinds.end()) return;
+    if (!q.sub_kinds.empty() && std::find(q.sub_kinds.begin(), q.sub_kinds.end(), v.sub_kind) == q.sub_kinds.end()) return;
+    for (uint32_t t : q.tags_all) if (!SortedContains(v.tags, t)) return;
+    if (!q.tags_any.empty()) {
+      bool any = false;
+      for (uint32_t t : q.tags_any) any = any || SortedContains(v.tags, t);
+      if (!any) return;
+    }
+    for (uint32_t l : q.labels) if (!SortedContains(v.labels, l)) return;
+    if (q.provider && v.provider != q.provider) return;
+    if (q.commune && v.commune != q.commune) return;
+    if (q.insee && v.insee != q.insee) return;
+    if (q.postcode && v.postcode != q.postcode) return;
+    if (q.departement && v.departement != q.departement) return;
+    int64_t best_price = std::numeric_limits<int64_t>::max();
+    int64_t top_price = -1;
+    for (const auto& p : v.prices) {
+      if (q.price_unit != 0 && p.unit != q.price_unit) continue;
+      if (q.has_price && (p.max < q.price_min || p.min > q.price_max)) continue;
+      best_price = std::min(best_price, p.min);
+      top_price = std::max(top_price, p.min);
+    }
+    if (q.has_price && top_price < 0) return;
+    if (q.persons > 0 && (v.max_persons == 0 || v.max_persons < q.persons || v.min_persons > q.persons)) return;
+    if (q.min_class > 0 && (v.class_level < q.min_class || (q.class_scheme != 0 && v.class_scheme != q.class_scheme))) return;
+    double distance = 0;
+    if (q.has_near) {
+      if (!v.has_location) return;
+      distance = DistanceKm(q.near_lat, q.near_lon, v.lat, v.lon);
+      if (distance > q.radius_km) return;
+    }
+    if (q.has_box) {
+      if (!v.has_location || v.lat < q.south || v.lat > q.north) return;
+      bool inside = q.west <= q.east ? (v.lon >= q.west && v.lon <= q.east) : (v.lon >= q.west || v.lon <= q.east);
+      if (!inside) return;
+    }
+    if (q.has_open && !v.open.empty()) {
+      bool open = false;
+      for (const auto& [s, e] : v.open) open = open || (s <= q.open_to && e >= q.open_from);
+      if (!open) return;
+    }
+    double relevance = 0;
+    for (const auto& ids : q.words) {
+      double best_word = 0;
+      for (uint32_t w : ids) {
+        double weight = SortedContains(v.title_words, w) ? 2.0 : SortedContains(v.body_words, w) ? 1.0 : 0.0;
+        if (weight == 0) continue;
+        auto df = static_cast<double>(list_size(Key(kWord, w)));
+        best_word = std::max(best_word, weight * std::log(1 + n_docs / (1 + df)));
+      }
+      if (best_word == 0) return;
+      relevance += best_word;
+    }
+    double key = 0;
+    constexpr double kLast = std::numeric_limits<double>::infinity();
+    switch (r.sort()) {
+      case v1::SORT_ORDER_UNSPECIFIED:
+      case v1::SORT_ORDER_RELEVANCE:
+        key = q.words.empty() ? 0 : -relevance;
+        break;
+      case v1::SORT_ORDER_PRICE_ASCENDING:
+        if (!q.has_price) {
+          for (const auto& p : v.prices) {
+            if (q.price_unit == 0 || p.unit == q.price_unit) best_price = std::min(best_price, p.min);
+          }
+        }
+        key = best_price == std::numeric_limits<int64_t>::max() ? kLast : static_cast<double>(best_price);
+        break;
+      case v1::SORT_ORDER_PRICE_DESCENDING:
+        if (!q.has_price) {
+          for (const auto& p : v.prices) {
+            if (q.price_unit == 0 || p.unit == q.price_unit) top_price = std::max(top_price, p.min);
+          }
+        }
+        key = top_price < 0 ? kLast : -static_cast<double>(top_price);
+        break;
+      case v1::SORT_ORDER_DISTANCE:
+        key = distance;
+        break;
+      case v1::SORT_ORDER_CLASSIFICATION:
+        key = -v.class_level;
+        break;
+      case v1::SORT_ORDER_UPDATE_TIME:
+        key = -static_cast<double>(v.update_micros);
+        break;
+      default:
+        break;
+    }
+    matches.push_back({o, key, distance, relevance});
+  };
+  if (scan_all) {
+    for (uint32_t o = 0; o < versions_.size(); ++o) check(o);
+  } else {
+    for (uint32_t o : candidates) check(o);
+  }
+  out.total_count = static_cast<int64_t>(matches.size());
+
+  if (r.include_facets() && !has_cursor) {
+    absl::flat_hash_map<std::string, int64_t> kinds, sub_kinds, tags, communes, levels;
+    const std::vector<std::string>& names = names_;
+    for (const Match& m : matches) {
+      const Version& v = versions_[m.ordinal];
+      ++kinds[v1::OfferKind_Name(v.kind)];
+      ++sub_kinds[v1::OfferSubKind_Name(v.sub_kind)];
+      for (uint32_t t : v.tags) ++tags[names[t]];
+      if (v.insee) ++communes[names[v.insee]];
+      ++levels[absl::StrCat(v.class_level)];
+    }
+    auto facet = [&](const std::string& name, const absl::flat_hash_map<std::string, int64_t>& counts) {
+      std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
+      std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+      });
+      v1::Facet f;
+      f.set_name(name);
+      for (size_t i = 0; i < sorted.size() && i < 50; ++i) {
+        v1::FacetCount* c = f.add_counts();
+        c->set_value(sorted[i].first);
+        c->set_count(sorted[i].second);
+      }
+      out.facets.push_back(std::move(f));
+    };
+    facet("kind", kinds);
+    facet("sub_kind", sub_kinds);
+    facet("tag", tags);
+    facet("commune", communes);
+    facet("classification", levels);
+  }
+
+  // The page: matches after the cursor, in (key, id) order.
+  auto before = [&](const Match& a, const Match& b) {
+    if (a.key != b.key) return a.key < b.key;
+    return versions_[a.ordinal].id < versions_[b.ordinal].id;
+  };
+  if (has_cursor) {
+    matches.erase(std::remove_if(matches.begin(), matches.end(),
+                                 [&](const Match& m) {
+                                   if (m.key != cursor.key) return m.key < cursor.key;
+                                   return versions_[m.ordinal].id <= cursor.id;
+                                 }),
+                  matches.end());
+  }
+  size_t take = std::min(matches.size(), static_cast<size_t>(page_size));
+  std::partial_sort(matches.begin(), matches.begin() + static_cast<long>(take), matches.end(), before);
+  for (size_t i = 0; i < take; ++i) {
+    const Version& v = versions_[matches[i].ordinal];
+    SearchOutcome::Hit hit{v.bytes, matches[i].distance, matches[i].relevance};
+    if (v.inherited_location) {
+      // Appending a field to a serialized message sets it: show the provider's location.
+      v1::GeoPoint point;
+      point.set_latitude(v.lat);
+      point.set_longitude(v.lon);
+      std::string field = point.SerializeAsString();
+      hit.offer_bytes.push_back(static_cast<char>((v1::Offer::kLocationFieldNumber << 3) | 2));
+      hit.offer_bytes.push_back(static_cast<char>(field.size()));  // < 128 bytes
+      hit.offer_bytes += field;
+    }
+    out.hits.push_back(std::move(hit));
+  }
+  if (matches.size() > take && take > 0) {
+    Cursor next;
+    next.revision = as_of;
+    next.query_hash = query_hash;
+    next.key = matches[take - 1].key;
+    next.id = versions_[matches[take - 1].ordinal].id;
+    out.next_page_token = EncodeCursor(next);
+  }
+  return out;
+}
+
+}  // namespace atable

@@ -1,0 +1,152 @@
+// OfferIndex: the in-memory search index of the catalog, kept by the store beside RocksDB.
+//
+// Each change of an offer (or of the provider it inherits its place and name from) adds a new
+// version of the offer with the revision it was born at; the version it replaces dies at that
+// revision. Posting lists (per kind, sub-kind, tag, label, commune, postcode, département,
+// provider, map cell and word) only grow, so a search can read the catalog as of any revision
+// since the last compaction: that is what makes paging stable under concurrent writes. A search
+// starts from the posting lists of its most selective filter and checks every filter on each
+// candidate; it never reads RocksDB.
+//
+// Thread-safe: searches share a reader lock, changes take the writer lock.
+#ifndef ATABLE_SERVER_CORE_OFFER_INDEX_H_
+#define ATABLE_SERVER_CORE_OFFER_INDEX_H_
+
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "atable/v1/catalog.pb.h"
+
+namespace atable {
+
+// Limits of SearchOffers.
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+
+// One page of a search.
+struct SearchOutcome {
+  struct Hit {
+    std::string offer_bytes;  // the serialized offer, location filled from its provider if absent
+    double distance_km = 0;   // when the query had a point
+    double relevance = 0;     // when the query had text
+  };
+  std::vector<Hit> hits;
+  std::string next_page_token;  // empty on the last page
+  int64_t total_count = 0;
+  std::vector<v1::Facet> facets;
+  uint64_t revision = 0;  // the revision the walk reads
+};
+
+class OfferIndex {
+ public:
+  OfferIndex() = default;
+  OfferIndex(const OfferIndex&) = delete;
+  OfferIndex& operator=(const OfferIndex&) = delete;
+
+  // Records the provider as of `revision`; offers already indexed under it get new versions if
+  // their searchable facts (name, place) change.
+  void UpsertProvider(const v1::Provider& provider, uint64_t revision);
+  // Forgets the provider; its offers must have been removed first.
+  void RemoveProvider(absl::string_view id, uint64_t revision);
+  // Adds a version of the offer as of `revision`. Its provider must have been upserted before.
+  void UpsertOffer(const v1::Offer& offer, uint64_t revision);
+  // Ends the current version of the offer at `revision` (no-op if absent).
+  void RemoveOffer(absl::string_view id, uint64_t revision);
+  // Declares that every change up to `revision` is applied (searches of page one read here).
+  void SetRevision(uint64_t revision);
+
+  // Runs the query. Page one reads the latest revision; later pages the revision in their token.
+  // INVALID_ARGUMENT names a bad field of the query or a token that does not belong to it;
+  // FAILED_PRECONDITION when the token's revision has been compacted away.
+  absl::StatusOr<SearchOutcome> Search(const v1::SearchOffersRequest& query) const;
+
+  // Drops the versions that died at or before `horizon` and rebuilds the posting lists; tokens
+  // of walks older than `horizon` stop working. Call when dead_versions() grows large.
+  void Compact(uint64_t horizon);
+
+  // Counts, for monitoring and compaction decisions.
+  size_t live_offers() const;
+  size_t dead_versions() const;
+
+ private:
+  // What the index knows of a provider.
+  struct Provider {
+    std::string id;
+    uint32_t interned = 0;
+    std::vector<std::string> name_words;
+    bool has_location = false;
+    double lat = 0, lon = 0;
+    std::string insee, postcode, departement, commune;  // commune as NormalizePlaceName gives it
+    bool SameFacts(const Provider& o) const {
+      return name_words == o.name_words && has_location == o.has_location && lat == o.lat &&
+             lon == o.lon && insee == o.insee && postcode == o.postcode && commune == o.commune;
+    }
+  };
+
+  // One version of an offer: its searchable facts and its stored bytes.
+  struct Version {
+    struct PriceEntry {
+      int unit;
+      int64_t min, max;
+    };
+    std::string id;
+    std::string bytes;  // the offer as stored
+    uint64_t born = 0, died = std::numeric_limits<uint64_t>::max();
+    uint32_t provider = 0;
+    int kind = 0, sub_kind = 0;
+    int32_t min_persons = 0, max_persons = 0;
+    int class_level = 0, class_scheme = 0;
+    bool has_location = false;
+    bool inherited_location = false;  // the location is the provider's
+    double lat = 0, lon = 0;
+    int64_t update_micros = 0;
+    uint32_t insee = 0, postcode = 0, departement = 0, commune = 0;
+    std::vector<uint32_t> tags, labels;  // interned, sorted
+    std::vector<PriceEntry> prices;
+    std::vector<std::pair<int32_t, int32_t>> open;  // day numbers, inclusive
+    std::vector<uint32_t> title_words, body_words;  // interned, sorted, unique
+
+    bool VisibleAt(uint64_t revision) const { return born <= revision && revision < died; }
+  };
+
+  struct Query;
+
+  uint32_t Intern(absl::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint32_t Lookup(absl::string_view s) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  void AddVersion(Version v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Version MakeVersion(const v1::Offer& offer, const Provider& provider, uint64_t revision)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Post(uint64_t key, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PostVersion(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  std::vector<Version> versions_ ABSL_GUARDED_BY(mu_);  // by ordinal
+  absl::flat_hash_map<std::string, uint32_t> live_ ABSL_GUARDED_BY(mu_);  // offer id -> ordinal
+  absl::flat_hash_map<std::string, Provider> providers_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> postings_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint32_t> strings_ ABSL_GUARDED_BY(mu_);  // interned
+  std::vector<std::string> names_ ABSL_GUARDED_BY(mu_);  // interned strings by id
+  std::set<std::string> words_ ABSL_GUARDED_BY(mu_);  // every text word, for prefix queries
+  uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t horizon_ ABSL_GUARDED_BY(mu_) = 0;  // walks older than this are gone
+  size_t dead_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Splits text into the words the index knows: accent-free lower case letters and digits, French
+// stop words ("de", "la", "les"...) left out.
+std::vector<std::string> TextWords(absl::string_view text);
+
+// Great-circle distance in kilometres.
+double DistanceKm(double lat1, double lon1, double lat2, double lon2);
+
+}  // namespace atable
+
+#endif  // ATABLE_SERVER_CORE_OFFER_INDEX_H_

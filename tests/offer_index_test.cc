@@ -1,0 +1,373 @@
+// The search index against a brute-force filter over the same catalog.
+#include "server/core/offer_index.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "server/core/demo_catalog.h"
+#include "server/core/text.h"
+#include "tests/test_util.h"
+
+namespace atable {
+namespace {
+
+int32_t Day(const v1::Date& d) { return d.year() * 500 + d.month() * 40 + d.day(); }
+
+// The documented meaning of each filter, written plainly.
+bool Matches(const v1::SearchOffersRequest& q, const v1::Offer& o, const v1::Provider& p) {
+  if (q.kinds_size() && std::find(q.kinds().begin(), q.kinds().end(), o.kind()) == q.kinds().end()) return false;
+  if (q.sub_kinds_size() && std::find(q.sub_kinds().begin(), q.sub_kinds().end(), o.sub_kind()) == q.sub_kinds().end()) return false;
+  auto has_tag = [&](const std::string& t) {
+    for (const auto& x : o.tags()) if (FoldAccentsLower(x) == FoldAccentsLower(t)) return true;
+    return false;
+  };
+  for (const auto& t : q.tags_all()) if (!has_tag(t)) return false;
+  if (q.tags_any_size()) {
+    bool any = false;
+    for (const auto& t : q.tags_any()) any = any || has_tag(t);
+    if (!any) return false;
+  }
+  for (const auto& l : q.labels()) {
+    if (std::find(o.labels().begin(), o.labels().end(), l) == o.labels().end()) return false;
+  }
+  if (q.has_price()) {
+    bool ok = false;
+    for (const auto& pr : o.prices()) {
+      if (q.price().unit() && pr.unit() != q.price().unit()) continue;
+      if (pr.max_amount_cents() < q.price().min_amount_cents()) continue;
+      if (q.price().max_amount_cents() && pr.min_amount_cents() > q.price().max_amount_cents()) continue;
+      ok = true;
+    }
+    if (!ok) return false;
+  }
+  if (q.persons() && (o.capacity().max_persons() < q.persons() || o.capacity().min_persons() > q.persons())) return false;
+  if (q.min_classification() && o.classification().level() < q.min_classification()) return false;
+  if (!q.provider_id().empty() && o.provider_id() != q.provider_id()) return false;
+  if (!q.insee_code().empty() && p.address().insee_code() != q.insee_code()) return false;
+  if (!q.postcode().empty() && p.address().postcode() != q.postcode()) return false;
+  if (!q.departement().empty() && p.address().insee_code().substr(0, 2) != q.departement()) return false;
+  if (!q.commune().empty() && NormalizePlaceName(p.address().commune()) != NormalizePlaceName(q.commune())) return false;
+  v1::GeoPoint at = o.has_location() ? o.location() : p.location();
+  if (q.has_near() && DistanceKm(q.near().point().latitude(), q.near().point().longitude(), at.latitude(), at.longitude()) > q.near().radius_km()) return false;
+  if (q.has_within() && (at.latitude() < q.within().south_west().latitude() || at.latitude() > q.within().north_east().latitude() ||
+                         at.longitude() < q.within().south_west().longitude() || at.longitude() > q.within().north_east().longitude())) return false;
+  if (q.has_open() && o.opening_periods_size()) {
+    bool open = false;
+    for (const auto& r : o.opening_periods()) open = open || (Day(r.start()) <= Day(q.open().end()) && Day(r.end()) >= Day(q.open().start()));
+    if (!open) return false;
+  }
+  if (!q.text().empty()) {
+    std::set<std::string> words;
+    auto add = [&](const std::string& s) { for (auto& w : TextWords(s)) words.insert(w); };
+    add(o.title());
+    for (const auto& [l, d] : o.descriptions()) add(d);
+    add(p.name());
+    std::vector<std::string> wanted = TextWords(q.text());
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      bool found = words.count(wanted[i]) > 0;
+      if (!found && i + 1 == wanted.size()) {
+        auto it = words.lower_bound(wanted[i]);
+        found = it != words.end() && it->rfind(wanted[i], 0) == 0;
+      }
+      if (!found) return false;
+    }
+  }
+  return true;
+}
+
+class OfferIndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto communes = CommuneIndex::FromCsv(testing::ReadFileOrDie(testing::ProjectPath("server/demo/cantal-communes.csv")));
+    ASSERT_OK(communes);
+    catalog_ = GenerateCatalog(*communes, 400, 7);
+    uint64_t revision = 0;
+    for (const auto& p : catalog_.providers) {
+      providers_[p.id()] = p;
+      index_.UpsertProvider(p, ++revision);
+    }
+    for (auto o : catalog_.offers) {
+      o.set_etag(absl::StrCat(++revision));
+      offers_[o.id()] = o;
+      index_.UpsertOffer(o, revision);
+    }
+    index_.SetRevision(revision);
+  }
+
+  // Every page of the walk, checked against the brute force, in order.
+  void ExpectSameAsBruteForce(v1::SearchOffersRequest q, int page_size = 13) {
+    std::set<std::string> expected;
+    for (const auto& [id, o] : offers_) {
+      if (Matches(q, o, providers_[o.provider_id()])) expected.insert(id);
+    }
+    q.set_page_size(page_size);
+    std::vector<std::string> got;
+    int64_t total = -1;
+    for (int page = 0; page < 1000; ++page) {
+      absl::StatusOr<SearchOutcome> out = index_.Search(q);
+      ASSERT_OK(out);
+      if (total < 0) total = out->total_count;
+      for (const auto& hit : out->hits) {
+        v1::Offer o;
+        ASSERT_TRUE(o.ParseFromString(hit.offer_bytes));
+        got.push_back(o.id());
+      }
+      if (out->next_page_token.empty()) break;
+      q.set_page_token(out->next_page_token);
+    }
+    EXPECT_EQ(static_cast<int64_t>(expected.size()), total) << q.ShortDebugString();
+    std::set<std::string> got_set(got.begin(), got.end());
+    EXPECT_EQ(got.size(), got_set.size()) << "an offer came twice: " << q.ShortDebugString();
+    EXPECT_EQ(expected, got_set) << q.ShortDebugString();
+  }
+
+  DemoCatalog catalog_;
+  std::map<std::string, v1::Provider> providers_;
+  std::map<std::string, v1::Offer> offers_;
+  OfferIndex index_;
+};
+
+TEST_F(OfferIndexTest, EachFilterAloneMatchesBruteForce) {
+  ASSERT_GT(offers_.size(), 700u);
+  std::vector<v1::SearchOffersRequest> queries(16);
+  queries[0].add_kinds(v1::OFFER_KIND_LODGING);
+  queries[1].add_sub_kinds(v1::OFFER_SUB_KIND_WELLNESS);
+  queries[1].add_sub_kinds(v1::OFFER_SUB_KIND_GASTRONOMY);
+  queries[2].add_tags_all("family");
+  queries[2].add_tags_all("hiking");
+  queries[3].add_tags_any("spa");
+  queries[3].add_tags_any("skiing");
+  queries[4].mutable_price()->set_unit(v1::PRICE_UNIT_PER_WEEK);
+  queries[4].mutable_price()->set_max_amount_cents(50000);
+  queries[5].set_persons(6);
+  queries[6].set_min_classification(3);
+  queries[7].add_labels("Gîtes de France");
+  queries[8].set_provider_id(catalog_.providers[5].id());
+  queries[9].set_insee_code("15014");
+  queries[10].set_postcode("15100");
+  queries[11].set_departement("15");
+  queries[12].mutable_near()->mutable_point()->set_latitude(44.9245);
+  queries[12].mutable_near()->mutable_point()->set_longitude(2.4416);
+  queries[12].mutable_near()->set_radius_km(20);
+  auto* box = queries[13].mutable_within();
+  box->mutable_south_west()->set_latitude(45.0), box->mutable_south_west()->set_longitude(2.5);
+  box->mutable_north_east()->set_latitude(45.3), box->mutable_north_east()->set_longitude(3.0);
+  auto* open = queries[14].mutable_open();
+  open->mutable_start()->set_year(2027), open->mutable_start()->set_month(1), open->mutable_start()->set_day(10);
+  open->mutable_end()->set_year(2027), open->mutable_end()->set_month(1), open->mutable_end()->set_day(20);
+  queries[15].set_text("degustation cantal");
+  for (const auto& q : queries) ExpectSameAsBruteForce(q);
+}
+
+TEST_F(OfferIndexTest, RandomCombinationsMatchBruteForce) {
+  std::mt19937 rng(42);
+  const std::vector<std::string> tags = {"family", "hiking", "nature", "wellness", "group", "couple", "outdoor"};
+  for (int i = 0; i < 60; ++i) {
+    v1::SearchOffersRequest q;
+    if (rng() % 2) q.add_kinds(static_cast<v1::OfferKind>(1 + rng() % 3));
+    if (rng() % 3 == 0) q.add_tags_all(tags[rng() % tags.size()]);
+    if (rng() % 3 == 0) q.add_tags_any(tags[rng() % tags.size()]), q.add_tags_any(tags[rng() % tags.size()]);
+    if (rng() % 3 == 0) q.set_persons(1 + static_cast<int>(rng() % 12));
+    if (rng() % 3 == 0) {
+      q.mutable_price()->set_min_amount_cents(static_cast<int64_t>(rng() % 5000));
+      q.mutable_price()->set_max_amount_cents(5000 + static_cast<int64_t>(rng() % 100000));
+    }
+    if (rng() % 4 == 0) q.set_min_classification(1 + static_cast<int>(rng() % 4));
+    if (rng() % 3 == 0) {
+      const v1::Provider& p = catalog_.providers[rng() % catalog_.providers.size()];
+      *q.mutable_near()->mutable_point() = p.location();
+      q.mutable_near()->set_radius_km(5 + rng() % 40);
+    }
+    if (rng() % 4 == 0) q.set_text(i % 2 ? "gite" : "visite chateau");
+    q.set_sort(static_cast<v1::SortOrder>(rng() % 7));
+    if (q.sort() == v1::SORT_ORDER_DISTANCE && !q.has_near()) q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
+    ExpectSameAsBruteForce(q, 1 + static_cast<int>(rng() % 40));
+  }
+}
+
+TEST_F(OfferIndexTest, TextIgnoresCaseAndAccents) {
+  auto count = [&](const std::string& text) {
+    v1::SearchOffersRequest q;
+    q.set_text(text);
+    auto out = index_.Search(q);
+    EXPECT_OK(out);
+    return out->total_count;
+  };
+  int64_t gites = count("gîte");
+  EXPECT_GT(gites, 10);
+  EXPECT_EQ(gites, count("GITE"));
+  EXPECT_EQ(gites, count("Gite"));
+  EXPECT_EQ(count("chateau"), count("Château"));
+  EXPECT_EQ(0, count("zzzzqqq"));
+}
+
+TEST_F(OfferIndexTest, SortsAndReportsDistances) {
+  v1::SearchOffersRequest q;
+  q.add_kinds(v1::OFFER_KIND_ACTIVITY);
+  q.mutable_near()->mutable_point()->set_latitude(45.0279);  // Saint-Flour
+  q.mutable_near()->mutable_point()->set_longitude(3.0832);
+  q.mutable_near()->set_radius_km(30);
+  q.set_sort(v1::SORT_ORDER_DISTANCE);
+  q.set_page_size(1000);
+  auto out = index_.Search(q);
+  ASSERT_OK(out);
+  ASSERT_GT(out->hits.size(), 5u);
+  for (size_t i = 1; i < out->hits.size(); ++i) EXPECT_LE(out->hits[i - 1].distance_km, out->hits[i].distance_km);
+  EXPECT_LE(out->hits.back().distance_km, 30);
+
+  q.clear_near();
+  q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
+  q.mutable_price()->set_unit(v1::PRICE_UNIT_PER_PERSON);
+  out = index_.Search(q);
+  ASSERT_OK(out);
+  int64_t last = -1;
+  for (const auto& hit : out->hits) {
+    v1::Offer o;
+    o.ParseFromString(hit.offer_bytes);
+    int64_t lowest = INT64_MAX;
+    for (const auto& p : o.prices()) if (p.unit() == v1::PRICE_UNIT_PER_PERSON) lowest = std::min(lowest, p.min_amount_cents());
+    EXPECT_GE(lowest, last);
+    last = lowest;
+  }
+}
+
+TEST_F(OfferIndexTest, CountsFacets) {
+  v1::SearchOffersRequest q;
+  q.add_kinds(v1::OFFER_KIND_LODGING);
+  q.set_include_facets(true);
+  auto out = index_.Search(q);
+  ASSERT_OK(out);
+  std::map<std::string, int64_t> sub_kinds, tags;
+  int64_t lodging = 0;
+  for (const auto& [id, o] : offers_) {
+    if (o.kind() != v1::OFFER_KIND_LODGING) continue;
+    ++lodging;
+    ++sub_kinds[v1::OfferSubKind_Name(o.sub_kind())];
+    for (const auto& t : o.tags()) ++tags[t];
+  }
+  std::map<std::string, std::map<std::string, int64_t>> facets;
+  for (const auto& f : out->facets) for (const auto& c : f.counts()) facets[f.name()][c.value()] = c.count();
+  EXPECT_EQ(lodging, facets["kind"]["OFFER_KIND_LODGING"]);
+  EXPECT_EQ(1u, facets["kind"].size());
+  EXPECT_EQ(sub_kinds, facets["sub_kind"]);
+  EXPECT_EQ(tags, facets["tag"]);
+}
+
+TEST_F(OfferIndexTest, PagesReadTheCatalogAsOfTheFirstPage) {
+  v1::SearchOffersRequest q;
+  q.add_kinds(v1::OFFER_KIND_ACTIVITY);
+  q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
+  q.set_page_size(10);
+  auto first = index_.Search(q);
+  ASSERT_OK(first);
+  std::set<std::string> expected;
+  for (const auto& [id, o] : offers_) if (o.kind() == v1::OFFER_KIND_ACTIVITY) expected.insert(id);
+  std::set<std::string> seen;
+  for (const auto& hit : first->hits) {
+    v1::Offer o;
+    o.ParseFromString(hit.offer_bytes);
+    seen.insert(o.id());
+  }
+  // Between pages: every activity gets cheaper (moves ahead of the cursor), some are deleted,
+  // and new ones arrive. The walk still sees the catalog of its first page.
+  uint64_t revision = 100000;
+  int n = 0;
+  for (auto& [id, o] : offers_) {
+    if (o.kind() != v1::OFFER_KIND_ACTIVITY) continue;
+    if (++n % 5 == 0) {
+      index_.RemoveOffer(id, ++revision);
+      continue;
+    }
+    v1::Offer cheaper = o;
+    cheaper.mutable_prices(0)->set_min_amount_cents(1);
+    index_.UpsertOffer(cheaper, ++revision);
+  }
+  v1::Offer fresh = offers_.begin()->second;
+  fresh.set_id("brand-new");
+  fresh.set_kind(v1::OFFER_KIND_ACTIVITY);
+  fresh.set_sub_kind(v1::OFFER_SUB_KIND_NATURE);
+  index_.UpsertOffer(fresh, ++revision);
+  index_.SetRevision(revision);
+
+  q.set_page_token(first->next_page_token);
+  while (!q.page_token().empty()) {
+    auto page = index_.Search(q);
+    ASSERT_OK(page);
+    for (const auto& hit : page->hits) {
+      v1::Offer o;
+      o.ParseFromString(hit.offer_bytes);
+      EXPECT_TRUE(seen.insert(o.id()).second) << o.id() << " came twice";
+    }
+    q.set_page_token(page->next_page_token);
+  }
+  EXPECT_EQ(expected, seen);
+
+  // Once compacted past the walk, its tokens are refused and a new walk sees the new catalog.
+  index_.Compact(revision);
+  q.set_page_token(first->next_page_token);
+  EXPECT_EQ(absl::StatusCode::kFailedPrecondition, index_.Search(q).status().code());
+  q.clear_page_token();
+  auto fresh_walk = index_.Search(q);
+  ASSERT_OK(fresh_walk);
+  EXPECT_EQ(static_cast<int64_t>(expected.size() - expected.size() / 5 + 1), fresh_walk->total_count);
+}
+
+TEST_F(OfferIndexTest, ProviderChangesReachTheirOffers) {
+  v1::Provider p = catalog_.providers[0];
+  std::string offer_id;
+  for (const auto& [id, o] : offers_) if (o.provider_id() == p.id()) offer_id = id;
+  ASSERT_FALSE(offer_id.empty());
+  p.set_name("Zygomatique Aventures");
+  p.mutable_address()->set_insee_code("15187");
+  p.mutable_location()->set_latitude(45.0279);
+  p.mutable_location()->set_longitude(3.0832);
+  index_.UpsertProvider(p, 50000);
+  index_.SetRevision(50000);
+  v1::SearchOffersRequest q;
+  q.set_text("zygomatique");
+  q.set_insee_code("15187");
+  auto out = index_.Search(q);
+  ASSERT_OK(out);
+  ASSERT_EQ(static_cast<size_t>(std::count_if(offers_.begin(), offers_.end(),
+                                               [&](const auto& e) { return e.second.provider_id() == p.id(); })),
+            out->hits.size());
+  v1::Offer shown;
+  shown.ParseFromString(out->hits[0].offer_bytes);
+  EXPECT_DOUBLE_EQ(45.0279, shown.location().latitude());  // inherited from the provider
+}
+
+TEST_F(OfferIndexTest, RefusesBadQueriesNamingTheField) {
+  v1::SearchOffersRequest q;
+  q.set_page_size(5000);
+  EXPECT_EQ("page_size: must be in 0-1000", index_.Search(q).status().message());
+  q.Clear();
+  q.mutable_near()->set_radius_km(-1);
+  EXPECT_EQ("near.radius_km: must be in (0, 1000]", index_.Search(q).status().message());
+  q.Clear();
+  q.set_sort(v1::SORT_ORDER_DISTANCE);
+  EXPECT_EQ("sort: SORT_ORDER_DISTANCE needs near", index_.Search(q).status().message());
+  q.Clear();
+  q.mutable_price()->set_min_amount_cents(500);
+  q.mutable_price()->set_max_amount_cents(100);
+  EXPECT_EQ("price.max_amount_cents: is below min_amount_cents", index_.Search(q).status().message());
+  q.Clear();
+  q.set_page_token("garbage");
+  EXPECT_EQ(absl::StatusCode::kInvalidArgument, index_.Search(q).status().code());
+  // A token of another query.
+  q.Clear();
+  q.add_kinds(v1::OFFER_KIND_LODGING);
+  q.set_page_size(3);
+  auto first = index_.Search(q);
+  ASSERT_OK(first);
+  q.set_page_token(first->next_page_token);
+  q.set_persons(4);
+  EXPECT_EQ("page_token: does not belong to this query (filters and sort must stay the same)",
+            index_.Search(q).status().message());
+}
+
+}  // namespace
+}  // namespace atable
