@@ -1,0 +1,381 @@
+// Partners' view of the catalog over gRPC: bulk import, paged search under concurrent writes,
+// and a replica kept in sync with ListChanges.
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "atable/v1/catalog.grpc.pb.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "server/core/demo_catalog.h"
+#include "server/server.h"
+#include "tests/test_util.h"
+
+namespace atable {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+
+class CatalogSyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+
+  void Start(ServerOptions options = {}) {
+    stub_.reset();
+    server_.reset();
+    options.listen = "127.0.0.1:0";
+    options.data_dir = dir_.Sub("data");
+    auto server = AtableServer::Start(options);
+    ASSERT_OK(server);
+    server_ = *std::move(server);
+    stub_ = v1::Catalog::NewStub(grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Context(int seconds = 30) {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+    return c;
+  }
+
+  DemoCatalog Generated(int providers, uint64_t seed) {
+    auto communes = CommuneIndex::FromCsv(testing::ReadFileOrDie(testing::ProjectPath("server/demo/cantal-communes.csv")));
+    EXPECT_OK(communes);
+    return GenerateCatalog(*communes, providers, seed);
+  }
+
+  v1::ImportOffersResponse Import(const std::vector<v1::ImportOffersRequest>& records) {
+    v1::ImportOffersResponse response;
+    auto context = Context();
+    auto writer = stub_->ImportOffers(context.get(), &response);
+    for (const auto& r : records) EXPECT_TRUE(writer->Write(r));
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+
+  static std::vector<v1::ImportOffersRequest> Records(const DemoCatalog& c) {
+    std::vector<v1::ImportOffersRequest> records;
+    for (const auto& p : c.providers) *records.emplace_back().mutable_provider() = p;
+    for (const auto& o : c.offers) *records.emplace_back().mutable_offer() = o;
+    return records;
+  }
+
+  // The server's catalog, read from the store.
+  void ServerCatalog(std::map<std::string, v1::Provider>* providers, std::map<std::string, v1::Offer>* offers) {
+    EXPECT_OK(server_->store()->ForEachProvider([&](const v1::Provider& p) { (*providers)[p.id()] = p; return true; }));
+    EXPECT_OK(server_->store()->ForEachOffer([&](const v1::Offer& o) { (*offers)[o.id()] = o; return true; }));
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<AtableServer> server_;
+  std::unique_ptr<v1::Catalog::Stub> stub_;
+};
+
+// A partner's copy of the catalog, built from changes.
+struct Replica {
+  std::map<std::string, v1::Provider> providers;
+  std::map<std::string, v1::Offer> offers;
+  std::string token;
+  int applied = 0;
+  void Apply(const v1::Change& c) {
+    if (c.has_provider()) {
+      if (c.type() == v1::CHANGE_TYPE_DELETE) providers.erase(c.provider().id());
+      else providers[c.provider().id()] = c.provider();
+    } else {
+      if (c.type() == v1::CHANGE_TYPE_DELETE) offers.erase(c.offer().id());
+      else offers[c.offer().id()] = c.offer();
+    }
+    token = c.resume_token();
+    ++applied;
+  }
+};
+
+template <typename M>
+void ExpectSameMaps(const std::map<std::string, M>& a, const std::map<std::string, M>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [id, m] : a) {
+    auto it = b.find(id);
+    ASSERT_NE(b.end(), it) << id;
+    EXPECT_TRUE(MessageDifferencer::Equals(m, it->second)) << id;
+  }
+}
+
+TEST_F(CatalogSyncTest, ImportCountsAndRejectsRecordByRecordAndIsIdempotent) {
+  DemoCatalog catalog = Generated(60, 1);
+  std::vector<v1::ImportOffersRequest> records = Records(catalog);
+  size_t good = records.size();
+  v1::ImportOffersRequest bad_place;
+  *bad_place.mutable_provider() = catalog.providers[0];
+  bad_place.mutable_provider()->set_id("far-away");
+  bad_place.mutable_provider()->mutable_location()->set_latitude(123);
+  records.insert(records.begin() + 3, bad_place);  // index 3
+  v1::ImportOffersRequest orphan;
+  *orphan.mutable_offer() = catalog.offers[0];
+  orphan.mutable_offer()->set_id("orphan");
+  orphan.mutable_offer()->set_provider_id("nobody");
+  records.push_back(orphan);
+  records.emplace_back();  // an empty record
+
+  v1::ImportOffersResponse first = Import(records);
+  EXPECT_EQ(static_cast<int64_t>(good), first.created());
+  EXPECT_EQ(0, first.updated());
+  EXPECT_EQ(0, first.unchanged());
+  EXPECT_EQ(3, first.rejected());
+  ASSERT_EQ(3, first.rejected_records_size());
+  EXPECT_EQ("index: 3 id: \"far-away\" field: \"provider.location.latitude\" reason: \"must be in [-90, 90]\"",
+            first.rejected_records(0).ShortDebugString());
+  EXPECT_EQ(static_cast<int64_t>(records.size() - 2), first.rejected_records(1).index());
+  EXPECT_EQ("offer.provider_id", first.rejected_records(1).field());
+  EXPECT_EQ("provider nobody does not exist; store it first", first.rejected_records(1).reason());
+  EXPECT_EQ("record", first.rejected_records(2).field());
+  uint64_t revision = server_->store()->revision();
+
+  v1::ImportOffersResponse second = Import(records);
+  EXPECT_EQ(0, second.created());
+  EXPECT_EQ(static_cast<int64_t>(good), second.unchanged());
+  EXPECT_EQ(3, second.rejected());
+  EXPECT_EQ(revision, server_->store()->revision());
+  EXPECT_OK(server_->store()->VerifyIndexes());
+
+  // A changed title is an update.
+  records[good].mutable_offer()->set_title("Nouveau titre");
+  EXPECT_EQ(1, Import(records).updated());
+}
+
+TEST_F(CatalogSyncTest, PagingUnderConcurrentWritesReturnsEveryOfferOnce) {
+  DemoCatalog catalog = Generated(300, 2);
+  Import(Records(catalog));
+  std::set<std::string> stable;  // offers the writer never touches
+  std::vector<v1::Offer> churn;
+  for (size_t i = 0; i < catalog.offers.size(); ++i) {
+    if (i % 3 == 0) churn.push_back(catalog.offers[i]);
+    else stable.insert(catalog.offers[i].id());
+  }
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    auto stub = v1::Catalog::NewStub(grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+    for (int round = 0; !stop; ++round) {
+      for (size_t i = 0; i < churn.size() && !stop; ++i) {
+        auto context = Context();
+        if ((i + round) % 4 == 0) {
+          v1::DeleteOfferRequest del;
+          del.set_id(churn[i].id());
+          google::protobuf::Empty e;
+          stub->DeleteOffer(context.get(), del, &e);
+        } else {
+          v1::UpsertOfferRequest put;
+          *put.mutable_offer() = churn[i];
+          put.mutable_offer()->mutable_prices(0)->set_min_amount_cents(100 + (round * 7919 + i * 104729) % 90000);
+          put.mutable_offer()->mutable_prices(0)->set_max_amount_cents(200000);
+          v1::Offer out;
+          stub->UpsertOffer(context.get(), put, &out);
+        }
+      }
+    }
+  });
+  for (auto sort : {v1::SORT_ORDER_PRICE_ASCENDING, v1::SORT_ORDER_UNSPECIFIED, v1::SORT_ORDER_UPDATE_TIME}) {
+    v1::SearchOffersRequest q;
+    q.set_sort(sort);
+    q.set_page_size(17);
+    std::multiset<std::string> seen;
+    do {
+      v1::SearchOffersResponse page;
+      grpc::Status s = stub_->SearchOffers(Context().get(), q, &page);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      for (const auto& r : page.results()) seen.insert(r.offer().id());
+      q.set_page_token(page.next_page_token());
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let writes land between pages
+    } while (!q.page_token().empty());
+    for (const std::string& id : stable) EXPECT_EQ(1u, seen.count(id)) << id << " sort " << sort;
+    for (const std::string& id : seen) EXPECT_EQ(1u, seen.count(id)) << id << " came twice, sort " << sort;
+  }
+  stop = true;
+  writer.join();
+  EXPECT_GT(server_->store()->revision(), catalog.offers.size() + catalog.providers.size() + 50);
+}
+
+TEST_F(CatalogSyncTest, SearchIsServedWithFacetsAndDistances) {
+  DemoCatalog catalog = Generated(200, 3);
+  Import(Records(catalog));
+  v1::SearchOffersRequest q;
+  q.add_kinds(v1::OFFER_KIND_LODGING);
+  q.mutable_near()->mutable_point()->set_latitude(44.9245);
+  q.mutable_near()->mutable_point()->set_longitude(2.4416);
+  q.mutable_near()->set_radius_km(40);
+  q.set_sort(v1::SORT_ORDER_DISTANCE);
+  q.set_include_facets(true);
+  v1::SearchOffersResponse page;
+  ASSERT_TRUE(stub_->SearchOffers(Context().get(), q, &page).ok());
+  ASSERT_GT(page.results_size(), 0);
+  EXPECT_GE(page.total_count(), page.results_size());
+  EXPECT_GT(page.results(0).distance_km(), 0);
+  EXPECT_TRUE(page.results(0).offer().has_location());
+  EXPECT_EQ(5, page.facets_size());
+  EXPECT_EQ(absl::StrCat("c", server_->store()->revision()), page.resume_token());
+
+  q.set_page_size(5000);
+  grpc::Status s = stub_->SearchOffers(Context().get(), q, &page);
+  EXPECT_EQ(grpc::StatusCode::INVALID_ARGUMENT, s.error_code());
+  EXPECT_EQ("page_size: must be in 0-1000", s.error_message());
+}
+
+TEST_F(CatalogSyncTest, ReplicaFromListChangesEqualsTheCatalog) {
+  DemoCatalog catalog = Generated(80, 4);
+  Import(Records(catalog));
+  // Updates, offer deletes, a provider delete (with its offers), a re-created offer.
+  for (int i = 0; i < 20; ++i) {
+    v1::UpsertOfferRequest put;
+    *put.mutable_offer() = catalog.offers[i];
+    put.mutable_offer()->set_title(absl::StrCat("Titre ", i));
+    v1::Offer out;
+    ASSERT_TRUE(stub_->UpsertOffer(Context().get(), put, &out).ok());
+  }
+  google::protobuf::Empty e;
+  v1::DeleteOfferRequest del_offer;
+  del_offer.set_id(catalog.offers[30].id());
+  ASSERT_TRUE(stub_->DeleteOffer(Context().get(), del_offer, &e).ok());
+  v1::DeleteProviderRequest del_provider;
+  del_provider.set_id(catalog.providers[7].id());
+  ASSERT_TRUE(stub_->DeleteProvider(Context().get(), del_provider, &e).ok());
+
+  Replica replica;
+  v1::ListChangesRequest request;
+  auto context = Context();
+  auto reader = stub_->ListChanges(context.get(), request);
+  v1::Change change;
+  while (reader->Read(&change)) replica.Apply(change);
+  ASSERT_TRUE(reader->Finish().ok());
+  std::map<std::string, v1::Provider> providers;
+  std::map<std::string, v1::Offer> offers;
+  ServerCatalog(&providers, &offers);
+  ExpectSameMaps(providers, replica.providers);
+  ExpectSameMaps(offers, replica.offers);
+  // Superseded changes are skipped: fewer changes than revisions.
+  EXPECT_LT(replica.applied, static_cast<int>(server_->store()->revision()));
+}
+
+TEST_F(CatalogSyncTest, FollowStreamCutAndResumedEndsEqual) {
+  DemoCatalog catalog = Generated(40, 5);
+  std::vector<v1::ImportOffersRequest> records = Records(catalog);
+  Import(records);
+  Replica replica;
+  {  // Initial copy: a search walk, then follow from its resume token.
+    v1::SearchOffersRequest q;
+    q.set_page_size(1000);
+    v1::SearchOffersResponse page;
+    ASSERT_TRUE(stub_->SearchOffers(Context().get(), q, &page).ok());
+    for (const auto& r : page.results()) replica.offers[r.offer().id()] = r.offer();
+    for (const auto& p : catalog.providers) replica.providers[p.id()] = *server_->store()->GetProvider(p.id());
+    replica.token = page.resume_token();
+    for (auto& [id, o] : replica.offers) {
+      if (!server_->store()->GetOffer(id)->has_location()) o.clear_location();  // search shows the provider's
+    }
+  }
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    auto stub = v1::Catalog::NewStub(grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+    for (int i = 0; i < 150; ++i) {
+      auto context = Context();
+      const v1::Offer& base = catalog.offers[i % catalog.offers.size()];
+      if (i % 10 == 9) {
+        v1::DeleteOfferRequest del;
+        del.set_id(base.id());
+        google::protobuf::Empty e;
+        stub->DeleteOffer(context.get(), del, &e);
+      } else {
+        v1::UpsertOfferRequest put;
+        *put.mutable_offer() = base;
+        put.mutable_offer()->set_title(absl::StrCat("Version ", i));
+        v1::Offer out;
+        stub->UpsertOffer(context.get(), put, &out);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    done = true;
+  });
+  // Follow, cutting the stream every 25 changes and resuming from the last token.
+  while (true) {
+    v1::ListChangesRequest request;
+    request.set_resume_token(replica.token);
+    request.set_follow(true);
+    grpc::ClientContext context;  // a short life: when caught up, the stream just waits
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    auto reader = stub_->ListChanges(&context, request);
+    v1::Change change;
+    int n = 0;
+    bool caught_up = false;
+    while (n < 25 && reader->Read(&change)) {
+      replica.Apply(change);
+      ++n;
+      if (done && replica.token == absl::StrCat("c", server_->store()->revision())) {
+        caught_up = true;
+        break;
+      }
+    }
+    context.TryCancel();
+    reader->Finish();
+    if (caught_up) break;
+    if (done && replica.token == absl::StrCat("c", server_->store()->revision())) break;
+  }
+  writer.join();
+  std::map<std::string, v1::Provider> providers;
+  std::map<std::string, v1::Offer> offers;
+  ServerCatalog(&providers, &offers);
+  ExpectSameMaps(providers, replica.providers);
+  ExpectSameMaps(offers, replica.offers);
+}
+
+TEST_F(CatalogSyncTest, TokensOlderThanTheRetainedHistoryMustResync) {
+  ServerOptions options;
+  options.change_retention = absl::Minutes(1);
+  Start(options);
+  Import(Records(Generated(5, 6)));
+  server_->RunMaintenance(absl::Now() + absl::Hours(1));  // everything is past retention
+  v1::ListChangesRequest request;
+  auto context = Context();
+  auto reader = stub_->ListChanges(context.get(), request);
+  v1::Change change;
+  EXPECT_FALSE(reader->Read(&change));
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(grpc::StatusCode::FAILED_PRECONDITION, s.error_code());
+  EXPECT_NE(std::string::npos, s.error_message().find("resync with SearchOffers")) << s.error_message();
+  // A token from a fresh search still works.
+  v1::SearchOffersResponse page;
+  ASSERT_TRUE(stub_->SearchOffers(Context().get(), v1::SearchOffersRequest(), &page).ok());
+  request.set_resume_token(page.resume_token());
+  auto context2 = Context();
+  auto reader2 = stub_->ListChanges(context2.get(), request);
+  EXPECT_FALSE(reader2->Read(&change));
+  EXPECT_TRUE(reader2->Finish().ok());
+  // A malformed token.
+  request.set_resume_token("nonsense");
+  auto context3 = Context();
+  auto reader3 = stub_->ListChanges(context3.get(), request);
+  EXPECT_FALSE(reader3->Read(&change));
+  EXPECT_EQ(grpc::StatusCode::INVALID_ARGUMENT, reader3->Finish().error_code());
+}
+
+TEST_F(CatalogSyncTest, IndexIsRebuiltAfterRestart) {
+  DemoCatalog catalog = Generated(50, 8);
+  Import(Records(catalog));
+  v1::SearchOffersRequest q;
+  q.add_kinds(v1::OFFER_KIND_ACTIVITY);
+  q.set_text("visite");
+  v1::SearchOffersResponse before, after;
+  ASSERT_TRUE(stub_->SearchOffers(Context().get(), q, &before).ok());
+  Start();
+  ASSERT_TRUE(stub_->SearchOffers(Context().get(), q, &after).ok());
+  EXPECT_EQ(before.total_count(), after.total_count());
+  ASSERT_EQ(before.results_size(), after.results_size());
+  for (int i = 0; i < before.results_size(); ++i) {
+    EXPECT_EQ(before.results(i).offer().id(), after.results(i).offer().id());
+  }
+}
+
+}  // namespace
+}  // namespace atable
