@@ -216,6 +216,39 @@ TEST_F(CliTest, ReflectionListsTheCatalog) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
+TEST_F(CliTest, SearchesOffersAndWatchesChanges) {
+  StartServer("--demo_dir " + testing::ProjectPath("server/demo"));
+  CommandResult r = Atable("offers search --text \"chaudes aigues\" --kind lodging --page-size 100");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("af-15110-arev-hotel/stay")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Arev Hôtel")) << r.output;
+
+  r = Atable("offers search --sub-kind self-catering --persons 6 --unit week --max-price 700 "
+             "--near 44.9245,2.4416 --radius 30 --sort price --page-size 3");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("EUR per week")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("next page: --page-token ")) << r.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex("3 of ([0-9]+) offers")));
+  int total = std::stoi(m[1]);
+  r = Atable("offers search --sub-kind self-catering --persons 6 --unit week --max-price 700 "
+             "--near 44.9245,2.4416 --radius 30 --sort price --page-size 3 --all");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find(absl::StrCat(total, " of ", total, " offers"))) << r.output;
+
+  r = Atable("offers search --kind spa");
+  EXPECT_EQ(2, r.exit_code);
+  EXPECT_EQ("atable: --kind spa: expected one of lodging, activity, package, other\n", r.output);
+
+  r = Atable("watch --json");
+  ASSERT_EQ(0, r.exit_code) << r.output.substr(0, 500);
+  EXPECT_NE(std::string::npos, r.output.find("\"resume_token\":\"c1\"")) << r.output.substr(0, 500);
+  EXPECT_EQ(0, Atable("offers delete demo-0001/1").exit_code);
+  r = Atable("watch --from c1094");
+  EXPECT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("delete offer    demo-0001/1")) << r.output;
+}
+
 TEST_F(CliTest, ServerRefusesABusyDataFolder) {
   StartServer();
   CommandResult r = RunCommand(absl::StrCat(ATABLE_SERVER_BINARY, " --listen 127.0.0.1:0 --data ", dir_.Sub("data")));

@@ -66,6 +66,7 @@ bool Matches(const v1::SearchOffersRequest& q, const v1::Offer& o, const v1::Pro
     add(o.title());
     for (const auto& [l, d] : o.descriptions()) add(d);
     add(p.name());
+    add(p.address().commune());
     std::vector<std::string> wanted = TextWords(q.text());
     for (size_t i = 0; i < wanted.size(); ++i) {
       bool found = words.count(wanted[i]) > 0;

@@ -222,7 +222,8 @@ void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision)
   Provider p;
   p.id = provider.id();
   p.interned = Intern(provider.id());
-  p.name_words = TextWords(provider.name());
+  // Text search also finds offers by the provider's commune ("salers", "chaudes aigues").
+  p.name_words = TextWords(absl::StrCat(provider.name(), " ", provider.address().commune()));
   p.has_location = provider.has_location();
   p.lat = provider.location().latitude();
   p.lon = provider.location().longitude();
