@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""A partner system in Python, built from proto/ with protoc and grpc_python_plugin: it imports a
+few offers, walks a search, and keeps a copy in sync with ListChanges, against a real
+atable-server. Exits non-zero on any mismatch."""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ARGS = None
+
+
+def generate_stubs(proto_dir, out_dir):
+    protos = [os.path.join(root, f) for root, _, files in os.walk(os.path.join(proto_dir, "atable"))
+              for f in files if f.endswith(".proto")]
+    subprocess.run(["protoc", "-I", proto_dir, "--python_out", out_dir, "--grpc_python_out", out_dir,
+                    "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin"] + protos, check=True)
+    sys.path.insert(0, out_dir)
+
+
+class PartnerClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        generate_stubs(ARGS.proto_dir, cls.tmp.name)
+        global grpc, catalog_pb2, catalog_pb2_grpc
+        import grpc
+        from atable.v1 import catalog_pb2, catalog_pb2_grpc
+        log = open(os.path.join(cls.tmp.name, "server.log"), "w+")
+        cls.server = subprocess.Popen([ARGS.server_binary, "--listen", "127.0.0.1:0", "--data",
+                                       os.path.join(cls.tmp.name, "data")], stderr=log)
+        address = None
+        for _ in range(200):
+            time.sleep(0.05)
+            log.seek(0)
+            m = re.search(r"serving on (127\.0\.0\.1:\d+)", log.read())
+            if m:
+                address = m.group(1)
+                break
+        assert address, "the server did not start"
+        cls.channel = grpc.insecure_channel(address)
+        cls.stub = catalog_pb2_grpc.CatalogStub(cls.channel)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls.server.terminate()
+        cls.server.wait(10)
+        cls.tmp.cleanup()
+
+    def test_import_search_and_sync(self):
+        pb = catalog_pb2
+
+        def records():
+            yield pb.ImportOffersRequest(provider=pb.Provider(
+                id="py-prov", name="Ferme du Puy Mary", kind=pb.BUSINESS_KIND_PRODUCER,
+                location={"latitude": 45.11, "longitude": 2.68}))
+            for i in range(12):
+                yield pb.ImportOffersRequest(offer=pb.Offer(
+                    id=f"py-offer-{i}", provider_id="py-prov", kind=pb.OFFER_KIND_ACTIVITY,
+                    sub_kind=pb.OFFER_SUB_KIND_GASTRONOMY, title=f"Dégustation numéro {i}",
+                    tags=["gastronomy", "cheese"],
+                    prices=[pb.Price(min_amount_cents=1000 + i, max_amount_cents=2000,
+                                     unit=pb.PRICE_UNIT_PER_PERSON)]))
+            yield pb.ImportOffersRequest(offer=pb.Offer(id="bad", provider_id="py-prov",
+                                                        kind=pb.OFFER_KIND_ACTIVITY, title=""))
+
+        summary = self.stub.ImportOffers(records(), timeout=30)
+        self.assertEqual(13, summary.created)
+        self.assertEqual(1, summary.rejected)
+        self.assertEqual("offer.title", summary.rejected_records[0].field)
+
+        # Walk a search page by page.
+        found, token = [], ""
+        while True:
+            page = self.stub.SearchOffers(pb.SearchOffersRequest(
+                text="degustation", tags_all=["cheese"], sort=pb.SORT_ORDER_PRICE_ASCENDING,
+                page_size=5, page_token=token), timeout=10)
+            found += [r.offer.id for r in page.results]
+            token = page.next_page_token
+            if not token:
+                break
+        self.assertEqual([f"py-offer-{i}" for i in range(12)], found)
+
+        # A replica from the change feed, then one more change through a follow stream.
+        replica = {}
+        resume = ""
+        for change in self.stub.ListChanges(pb.ListChangesRequest(), timeout=10):
+            if change.WhichOneof("entity") == "offer":
+                if change.type == pb.CHANGE_TYPE_DELETE:
+                    replica.pop(change.offer.id, None)
+                else:
+                    replica[change.offer.id] = change.offer.title
+            resume = change.resume_token
+        self.assertEqual(12, len(replica))
+        self.stub.DeleteOffer(pb.DeleteOfferRequest(id="py-offer-3"), timeout=10)
+        stream = self.stub.ListChanges(pb.ListChangesRequest(resume_token=resume, follow=True), timeout=10)
+        change = next(stream)
+        stream.cancel()
+        self.assertEqual(pb.CHANGE_TYPE_DELETE, change.type)
+        self.assertEqual("py-offer-3", change.offer.id)
+
+        # Errors reach Python with their code and the field named.
+        with self.assertRaises(grpc.RpcError) as error:
+            self.stub.GetOffer(pb.GetOfferRequest(id="nope"), timeout=10)
+        self.assertEqual(grpc.StatusCode.NOT_FOUND, error.exception.code())
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server-binary", required=True)
+    parser.add_argument("--proto-dir", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest)
