@@ -1,5 +1,7 @@
 #include "server/catalog_service.h"
 
+#include <cstring>
+
 #include "absl/time/clock.h"
 #include "server/core/status_macros.h"
 #include "server/core/validation.h"
@@ -55,21 +57,54 @@ absl::Status DeleteOfferImpl(CatalogStore* store, const v1::DeleteOfferRequest& 
   return store->DeleteOffer(request.id(), request.etag());
 }
 
-absl::Status SearchOffersImpl(CatalogStore* store, const v1::SearchOffersRequest& request,
-                              v1::SearchOffersResponse* response) {
-  ATABLE_ASSIGN_OR_RETURN(SearchOutcome outcome, store->index().Search(request));
-  for (SearchOutcome::Hit& hit : outcome.hits) {
-    v1::SearchResult* result = response->add_results();
-    if (!result->mutable_offer()->ParseFromString(hit.offer_bytes)) {
-      return absl::DataLossError("search index: unreadable offer");
-    }
-    result->set_distance_km(hit.distance_km);
-    result->set_relevance(hit.relevance);
+// Protobuf wire format, for writing a SearchOffersResponse around the offers' stored bytes
+// without parsing them again.
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
   }
-  response->set_next_page_token(std::move(outcome.next_page_token));
-  response->set_total_count(outcome.total_count);
-  for (v1::Facet& f : outcome.facets) *response->add_facets() = std::move(f);
-  response->set_resume_token(ResumeToken(outcome.revision));
+  out->push_back(static_cast<char>(v));
+}
+void PutTag(int field, int wire_type, std::string* out) { PutVarint(static_cast<uint64_t>(field << 3 | wire_type), out); }
+void PutBytes(int field, absl::string_view bytes, std::string* out) {
+  PutTag(field, 2, out);
+  PutVarint(bytes.size(), out);
+  out->append(bytes.data(), bytes.size());
+}
+void PutDouble(int field, double v, std::string* out) {
+  if (v == 0) return;
+  PutTag(field, 1, out);
+  char raw[8];
+  std::memcpy(raw, &v, 8);  // little-endian, as the wire format
+  out->append(raw, 8);
+}
+
+absl::Status SearchOffersImpl(CatalogStore* store, const v1::SearchOffersRequest& request,
+                              std::string* response) {
+  ATABLE_ASSIGN_OR_RETURN(SearchOutcome outcome, store->index().Search(request));
+  size_t size = 64;
+  for (const auto& hit : outcome.hits) size += hit.offer_bytes.size() + 32;
+  response->reserve(size);
+  std::string result;
+  for (const SearchOutcome::Hit& hit : outcome.hits) {
+    result.clear();
+    PutBytes(v1::SearchResult::kOfferFieldNumber, hit.offer_bytes, &result);
+    PutDouble(v1::SearchResult::kDistanceKmFieldNumber, hit.distance_km, &result);
+    PutDouble(v1::SearchResult::kRelevanceFieldNumber, hit.relevance, &result);
+    PutBytes(v1::SearchOffersResponse::kResultsFieldNumber, result, response);
+  }
+  if (!outcome.next_page_token.empty()) {
+    PutBytes(v1::SearchOffersResponse::kNextPageTokenFieldNumber, outcome.next_page_token, response);
+  }
+  if (outcome.total_count != 0) {
+    PutTag(v1::SearchOffersResponse::kTotalCountFieldNumber, 0, response);
+    PutVarint(static_cast<uint64_t>(outcome.total_count), response);
+  }
+  for (const v1::Facet& f : outcome.facets) {
+    PutBytes(v1::SearchOffersResponse::kFacetsFieldNumber, f.SerializeAsString(), response);
+  }
+  PutBytes(v1::SearchOffersResponse::kResumeTokenFieldNumber, ResumeToken(outcome.revision), response);
   return absl::OkStatus();
 }
 
@@ -78,9 +113,9 @@ absl::Status SearchOffersImpl(CatalogStore* store, const v1::SearchOffersRequest
 grpc::ServerUnaryReactor* CatalogService::SearchOffers(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
-  return ServeUnary<v1::SearchOffersRequest, v1::SearchOffersResponse>(
+  return ServeUnaryBytes<v1::SearchOffersRequest>(
       context, request, response,
-      [this](const auto& req, auto* resp) { return SearchOffersImpl(store_, req, resp); });
+      [this](const auto& req, std::string* bytes) { return SearchOffersImpl(store_, req, bytes); });
 }
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* CatalogService::ImportOffers(

@@ -1,13 +1,16 @@
 #include "server/change_streams.h"
 
 #include <deque>
+#include <limits>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "grpcpp/support/proto_buffer_writer.h"
 #include "server/core/validation.h"
 #include "server/core/wire.h"
@@ -206,7 +209,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       Finish(ToGrpcStatus(s));
       return;
     }
-    Take(BytesOf(incoming_));
+    TakeMessage(BytesOf(incoming_));
     if (static_cast<int>(batch_.size()) >= batch_size_) {
       absl::Status s = Flush();
       if (!s.ok()) {
@@ -240,21 +243,42 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     }
   }
 
+  // Takes the records of one ImportOffersRequest. Each record is parsed on its own, so a bad
+  // one (invalid UTF-8, say) is rejected alone.
+  void TakeMessage(const std::string& bytes) {
+    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                              static_cast<int>(bytes.size()));
+    in.SetTotalBytesLimit(std::numeric_limits<int>::max());
+    while (true) {
+      uint32_t tag = in.ReadTag();
+      if (tag == 0) break;
+      std::string record;
+      uint32_t length = 0;
+      if (tag == ((v1::ImportOffersRequest::kRecordsFieldNumber << 3) | 2) && in.ReadVarint32(&length) &&
+          in.ReadString(&record, static_cast<int>(length))) {
+        Take(record);
+      } else if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
+        Reject(next_index_++, "", absl::InvalidArgumentError("request: is not a valid atable.v1.ImportOffersRequest message"));
+        break;
+      }
+    }
+  }
+
   // Validates one record and queues it for the next batch, or rejects it.
   void Take(const std::string& bytes) {
     int64_t index = next_index_++;
-    v1::ImportOffersRequest request;
+    v1::ImportRecord request;
     absl::Status s = ParseWireMessage(bytes, &request);
     if (!s.ok()) return Reject(index, "", s);
     CatalogRecord record;
     switch (request.record_case()) {
-      case v1::ImportOffersRequest::kProvider:
+      case v1::ImportRecord::kProvider:
         record.is_provider = true;
         record.provider = std::move(*request.mutable_provider());
         s = ValidateProvider(record.provider);
         if (!s.ok()) return Reject(index, record.provider.id(), s);
         break;
-      case v1::ImportOffersRequest::kOffer:
+      case v1::ImportRecord::kOffer:
         record.offer = std::move(*request.mutable_offer());
         s = ValidateOffer(record.offer);
         if (!s.ok()) return Reject(index, record.offer.id(), s);

@@ -9,19 +9,18 @@
 #include "absl/status/status.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "grpcpp/support/proto_buffer_writer.h"
 #include "server/core/wire.h"
 #include "server/grpc_status.h"
 
 namespace atable {
 
-// Runs `handler(const Request&, Response*) -> absl::Status` on the request in `in` and finishes
-// the call with its status (INVALID_ARGUMENT if `in` is not a Request), writing the response to
-// `out` on success. Returns the reactor for the callback API.
-template <typename Request, typename Response, typename Handler>
-grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
-                                     const grpc::ByteBuffer* in, grpc::ByteBuffer* out,
-                                     Handler&& handler) {
+// Runs `handler(const Request&, std::string* response_bytes) -> absl::Status` on the request in
+// `in` and finishes the call with its status (INVALID_ARGUMENT if `in` is not a Request), sending
+// the serialized response the handler wrote on success. Returns the reactor for the callback API.
+template <typename Request, typename Handler>
+grpc::ServerUnaryReactor* ServeUnaryBytes(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* in, grpc::ByteBuffer* out,
+                                          Handler&& handler) {
   std::vector<grpc::Slice> slices;
   std::string bytes;
   if (in->Dump(&slices).ok()) {
@@ -31,17 +30,30 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
     }
   }
   Request request;
-  Response response;
   absl::Status status = ParseWireMessage(bytes, &request);
+  std::string response;
   if (status.ok()) status = handler(request, &response);
-  grpc::Status result = ToGrpcStatus(status);
-  if (result.ok()) {
-    bool own_buffer = false;
-    result = grpc::SerializationTraits<Response>::Serialize(response, out, &own_buffer);
+  if (status.ok()) {
+    grpc::Slice slice(std::move(response));
+    *out = grpc::ByteBuffer(&slice, 1);
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(result);
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
+}
+
+// Like ServeUnaryBytes, with a handler that fills a Response message:
+// `handler(const Request&, Response*) -> absl::Status`.
+template <typename Request, typename Response, typename Handler>
+grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* in, grpc::ByteBuffer* out,
+                                     Handler&& handler) {
+  return ServeUnaryBytes<Request>(context, in, out, [&](const Request& request, std::string* bytes) {
+    Response response;
+    absl::Status status = handler(request, &response);
+    if (status.ok()) response.SerializeToString(bytes);
+    return status;
+  });
 }
 
 }  // namespace atable

@@ -47,19 +47,24 @@ class CatalogSyncTest : public ::testing::Test {
     return GenerateCatalog(*communes, providers, seed);
   }
 
-  v1::ImportOffersResponse Import(const std::vector<v1::ImportOffersRequest>& records) {
+  // Sends the records, 7 to a message.
+  v1::ImportOffersResponse Import(const std::vector<v1::ImportRecord>& records) {
     v1::ImportOffersResponse response;
     auto context = Context();
     auto writer = stub_->ImportOffers(context.get(), &response);
-    for (const auto& r : records) EXPECT_TRUE(writer->Write(r));
+    for (size_t i = 0; i < records.size(); i += 7) {
+      v1::ImportOffersRequest message;
+      for (size_t j = i; j < records.size() && j < i + 7; ++j) *message.add_records() = records[j];
+      EXPECT_TRUE(writer->Write(message));
+    }
     writer->WritesDone();
     grpc::Status s = writer->Finish();
     EXPECT_TRUE(s.ok()) << s.error_message();
     return response;
   }
 
-  static std::vector<v1::ImportOffersRequest> Records(const DemoCatalog& c) {
-    std::vector<v1::ImportOffersRequest> records;
+  static std::vector<v1::ImportRecord> Records(const DemoCatalog& c) {
+    std::vector<v1::ImportRecord> records;
     for (const auto& p : c.providers) *records.emplace_back().mutable_provider() = p;
     for (const auto& o : c.offers) *records.emplace_back().mutable_offer() = o;
     return records;
@@ -107,14 +112,14 @@ void ExpectSameMaps(const std::map<std::string, M>& a, const std::map<std::strin
 
 TEST_F(CatalogSyncTest, ImportCountsAndRejectsRecordByRecordAndIsIdempotent) {
   DemoCatalog catalog = Generated(60, 1);
-  std::vector<v1::ImportOffersRequest> records = Records(catalog);
+  std::vector<v1::ImportRecord> records = Records(catalog);
   size_t good = records.size();
-  v1::ImportOffersRequest bad_place;
+  v1::ImportRecord bad_place;
   *bad_place.mutable_provider() = catalog.providers[0];
   bad_place.mutable_provider()->set_id("far-away");
   bad_place.mutable_provider()->mutable_location()->set_latitude(123);
   records.insert(records.begin() + 3, bad_place);  // index 3
-  v1::ImportOffersRequest orphan;
+  v1::ImportRecord orphan;
   *orphan.mutable_offer() = catalog.offers[0];
   orphan.mutable_offer()->set_id("orphan");
   orphan.mutable_offer()->set_provider_id("nobody");
@@ -261,7 +266,7 @@ TEST_F(CatalogSyncTest, ReplicaFromListChangesEqualsTheCatalog) {
 
 TEST_F(CatalogSyncTest, FollowStreamCutAndResumedEndsEqual) {
   DemoCatalog catalog = Generated(40, 5);
-  std::vector<v1::ImportOffersRequest> records = Records(catalog);
+  std::vector<v1::ImportRecord> records = Records(catalog);
   Import(records);
   Replica replica;
   {  // Initial copy: a search walk, then follow from its resume token.

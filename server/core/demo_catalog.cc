@@ -129,6 +129,30 @@ const std::vector<Template>& Templates() {
   return kTemplates;
 }
 
+// Classified lodging like Atout France's: generated for test and benchmark catalogs only (the
+// demo has the real ones).
+const std::vector<Template>& ClassifiedLodgingTemplates() {
+  using v1::BUSINESS_KIND_ACCOMMODATION;
+  static const std::vector<Template> kTemplates = {
+      {v1::OFFER_KIND_LODGING, v1::OFFER_SUB_KIND_HOTEL, BUSINESS_KIND_ACCOMMODATION,
+       {"Hôtel de {c}", "Hôtel du Lac", "Auberge de {c}", "Hôtel des Voyageurs"},
+       {"Chambre double", "Chambre familiale", "Séjour demi-pension"},
+       {"hotel", "restaurant", "business", "family"}, v1::PRICE_UNIT_PER_NIGHT, 50, 240, 1, 20, 160,
+       0, 0, 25},
+      {v1::OFFER_KIND_LODGING, v1::OFFER_SUB_KIND_CAMPSITE, BUSINESS_KIND_ACCOMMODATION,
+       {"Camping de {c}", "Camping du Lac", "Camping les Sapins"},
+       {"Emplacement tente ou camping-car", "Mobil-home 6 personnes", "Chalet en bois"},
+       {"camping", "outdoor", "family", "swimming-pool"}, v1::PRICE_UNIT_PER_NIGHT, 15, 60, 1, 50,
+       600, 4, 9, 20},
+      {v1::OFFER_KIND_LODGING, v1::OFFER_SUB_KIND_HOLIDAY_VILLAGE, BUSINESS_KIND_ACCOMMODATION,
+       {"Village vacances de {c}", "Domaine de {c}", "Village club des Volcans"},
+       {"Séjour en pension complète", "Location de gîte au village", "Séjour groupe"},
+       {"group", "family", "half-board", "swimming-pool"}, v1::PRICE_UNIT_PER_PERSON_PER_NIGHT, 35,
+       95, 1, 60, 400, 0, 0, 8},
+  };
+  return kTemplates;
+}
+
 const std::vector<std::string>& Streets() {
   static const std::vector<std::string> kStreets = {
       "Le Bourg", "Place de l'Église", "Route des Crêtes", "Chemin des Estives", "Rue du Château",
@@ -281,7 +305,15 @@ void GenerateProvider(int n, absl::string_view id_prefix, const Template& t, con
     if (t.unit == v1::PRICE_UNIT_PER_WEEK) price = price * (4 + max_persons) / 10;  // bigger, dearer
     AddPrice(&o, price, price + price * rng.Between(0, 40) / 100, t.unit,
              t.open_from_month == 0 ? "toute l'année" : "saison");
-    if (t.kind == v1::OFFER_KIND_LODGING && t.unit == v1::PRICE_UNIT_PER_WEEK) {
+    bool starred = t.sub_kind == v1::OFFER_SUB_KIND_HOTEL || t.sub_kind == v1::OFFER_SUB_KIND_CAMPSITE ||
+                   t.sub_kind == v1::OFFER_SUB_KIND_HOLIDAY_VILLAGE;
+    if (starred) {
+      v1::Classification* c = o.mutable_classification();
+      c->set_scheme(v1::CLASSIFICATION_SCHEME_STARS);
+      c->set_level(static_cast<int>(rng.Between(1, 5)));
+      c->set_name("Atout France");
+      o.set_units(static_cast<int>(rng.Between(8, 120)));
+    } else if (t.kind == v1::OFFER_KIND_LODGING && t.unit == v1::PRICE_UNIT_PER_WEEK) {
       o.set_units(1);
       if (rng.Chance(0.7)) {
         v1::Classification* c = o.mutable_classification();
@@ -317,13 +349,14 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 // Adds `count` generated providers and their offers, placed in `communes`.
 void GenerateProviders(const std::vector<const Commune*>& communes, int count,
-                       absl::string_view id_prefix, Rng& rng, DemoCatalog* out) {
+                       absl::string_view id_prefix, const std::vector<Template>& templates,
+                       Rng& rng, DemoCatalog* out) {
   int total_weight = 0;
-  for (const Template& t : Templates()) total_weight += t.weight;
+  for (const Template& t : templates) total_weight += t.weight;
   for (int n = 1; n <= count; ++n) {
     int w = static_cast<int>(rng.Between(0, total_weight - 1));
-    const Template* t = &Templates().front();
-    for (const Template& candidate : Templates()) {
+    const Template* t = &templates.front();
+    for (const Template& candidate : templates) {
       if (w < candidate.weight) {
         t = &candidate;
         break;
@@ -341,7 +374,9 @@ DemoCatalog GenerateCatalog(const CommuneIndex& communes, int providers, uint64_
   for (const Commune& c : communes.communes()) all.push_back(&c);
   Rng rng(seed);
   DemoCatalog out;
-  if (!all.empty()) GenerateProviders(all, providers, "gen-", rng, &out);
+  std::vector<Template> templates = Templates();
+  for (const Template& t : ClassifiedLodgingTemplates()) templates.push_back(t);
+  if (!all.empty()) GenerateProviders(all, providers, "gen-", templates, rng, &out);
   AssignPriceQualityTags(&out.offers);
   return out;
 }
@@ -370,7 +405,7 @@ absl::StatusOr<DemoCatalog> BuildDemoCatalog(absl::string_view atout_france_csv,
   if (cantal.empty() && generated_providers > 0) {
     return absl::InvalidArgumentError("communes: no commune of the Cantal (postcode 15xxx)");
   }
-  GenerateProviders(cantal, generated_providers, "demo-", rng, &out);
+  GenerateProviders(cantal, generated_providers, "demo-", Templates(), rng, &out);
   AssignPriceQualityTags(&out.offers);
   return out;
 }

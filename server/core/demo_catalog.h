@@ -32,7 +32,7 @@ absl::StatusOr<DemoCatalog> BuildDemoCatalog(absl::string_view atout_france_csv,
 
 // Generates `providers` providers (ids "gen-0001"...) with 1 to 3 offers each, placed in the
 // communes of `communes` at random, with the demo's kinds, prices, capacities, tags and opening
-// periods. The same communes, count and seed give the same catalog. For tests and benchmarks.
+// periods, plus hotels, campsites and holiday villages with stars. The same communes, count and seed give the same catalog. For tests and benchmarks.
 DemoCatalog GenerateCatalog(const CommuneIndex& communes, int providers, uint64_t seed);
 
 // Reads the two files of `dir` (cantal-atout-france.csv, cantal-communes.csv) and builds the

@@ -22,8 +22,12 @@ constexpr double kEarthRadiusKm = 6371.0088;
 enum KeyType : uint64_t {
   kKind = 1, kSubKind, kTag, kLabel, kInsee, kPostcode, kDepartement, kProvider, kCell, kWord,
   kCommune,
+  // Pairs that partners' queries combine, so a search can start from their intersection.
+  kKindCell, kSubKindCell, kKindDepartement, kSubKindDepartement,
 };
+
 uint64_t Key(KeyType type, uint64_t value) { return (static_cast<uint64_t>(type) << 56) | value; }
+uint64_t PairKey(KeyType type, uint64_t a, uint64_t b) { return Key(type, (a << 40) | b); }
 
 // Map cells of 0.1 degree.
 uint64_t CellOf(double lat, double lon) {
@@ -135,7 +139,16 @@ void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
   if (v.departement) Post(Key(kDepartement, v.departement), ordinal);
   if (v.commune) Post(Key(kCommune, v.commune), ordinal);
   Post(Key(kProvider, v.provider), ordinal);
-  if (v.has_location) Post(Key(kCell, CellOf(v.lat, v.lon)), ordinal);
+  if (v.has_location) {
+    uint64_t cell = CellOf(v.lat, v.lon);
+    Post(Key(kCell, cell), ordinal);
+    Post(PairKey(kKindCell, static_cast<uint64_t>(v.kind), cell), ordinal);
+    Post(PairKey(kSubKindCell, static_cast<uint64_t>(v.sub_kind), cell), ordinal);
+  }
+  if (v.departement) {
+    Post(PairKey(kKindDepartement, static_cast<uint64_t>(v.kind), v.departement), ordinal);
+    Post(PairKey(kSubKindDepartement, static_cast<uint64_t>(v.sub_kind), v.departement), ordinal);
+  }
   // A word in both title and body is posted once.
   std::vector<uint32_t> words = v.title_words;
   words.insert(words.end(), v.body_words.begin(), v.body_words.end());
@@ -144,15 +157,38 @@ void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
   for (uint32_t w : words) Post(Key(kWord, w), ordinal);
 }
 
+OfferIndex::Hot OfferIndex::HotOf(const Version& v) {
+  Hot h;
+  h.born = v.born;
+  h.died = v.died;
+  h.lat = static_cast<float>(v.lat);
+  h.lon = static_cast<float>(v.lon);
+  h.min_persons = v.min_persons;
+  h.max_persons = v.max_persons;
+  h.provider = v.provider;
+  h.insee = v.insee;
+  h.postcode = v.postcode;
+  h.departement = v.departement;
+  h.commune = v.commune;
+  h.kind = static_cast<uint8_t>(v.kind);
+  h.sub_kind = static_cast<uint8_t>(v.sub_kind);
+  h.class_level = static_cast<uint8_t>(v.class_level);
+  h.class_scheme = static_cast<uint8_t>(v.class_scheme);
+  h.has_location = v.has_location;
+  return h;
+}
+
 void OfferIndex::AddVersion(Version v) {
   auto it = live_.find(v.id);
   if (it != live_.end()) {
     versions_[it->second].died = v.born;
+    hot_[it->second].died = v.born;
     ++dead_;
   }
   auto ordinal = static_cast<uint32_t>(versions_.size());
   PostVersion(v, ordinal);
   live_[v.id] = ordinal;
+  hot_.push_back(HotOf(v));
   versions_.push_back(std::move(v));
 }
 
@@ -197,18 +233,21 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   for (const v1::DateRange& r : offer.opening_periods()) {
     v.open.emplace_back(DayNumber(r.start()), DayNumber(r.end()));
   }
-  auto add_words = [&](absl::string_view text, std::vector<uint32_t>* out) {
-    for (const std::string& w : TextWords(text)) {
-      out->push_back(Intern(w));
+  auto add_word = [&](const std::string& w, std::vector<uint32_t>* out) {
+    uint32_t id = Intern(w);
+    out->push_back(id);
+    if (id >= is_word_.size()) is_word_.resize(id + 1, false);
+    if (!is_word_[id]) {  // first time as a word (it may be known as a tag already)
+      is_word_[id] = true;
       words_.insert(w);
     }
   };
+  auto add_words = [&](absl::string_view text, std::vector<uint32_t>* out) {
+    for (const std::string& w : TextWords(text)) add_word(w, out);
+  };
   add_words(offer.title(), &v.title_words);
   for (const auto& [lang, text] : offer.descriptions()) add_words(text, &v.body_words);
-  for (const std::string& w : provider.name_words) {
-    v.body_words.push_back(Intern(w));
-    words_.insert(w);
-  }
+  for (const std::string& w : provider.name_words) add_word(w, &v.body_words);
   for (auto* list : {&v.title_words, &v.body_words}) {
     std::sort(list->begin(), list->end());
     list->erase(std::unique(list->begin(), list->end()), list->end());
@@ -266,6 +305,7 @@ void OfferIndex::RemoveOffer(absl::string_view id, uint64_t revision) {
   auto it = live_.find(id);
   if (it == live_.end()) return;
   versions_[it->second].died = revision;
+  hot_[it->second].died = revision;
   ++dead_;
   live_.erase(it);
 }
@@ -304,7 +344,9 @@ void OfferIndex::Compact(uint64_t horizon) {
   dead_ = dead;
   postings_.clear();
   live_.clear();
+  hot_.clear();
   for (uint32_t o = 0; o < versions_.size(); ++o) {
+    hot_.push_back(HotOf(versions_[o]));
     PostVersion(versions_[o], o);
     if (versions_[o].died == kAlive) live_[versions_[o].id] = o;
   }
@@ -530,19 +572,22 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   out.revision = as_of;
   if (q.impossible) return out;
 
-  // Plan: the candidate source with the fewest entries.
+  // Plan: the candidate source with the fewest entries. A source is a union of posting lists;
+  // `disjoint` says no version is in two of them (so no deduplication is needed).
   auto list_size = [&](uint64_t key) -> size_t {
     auto it = postings_.find(key);
     return it == postings_.end() ? 0 : it->second.size();
   };
-  std::vector<uint64_t> best_keys;  // union of these lists
+  std::vector<uint64_t> best_keys;
+  bool best_disjoint = true;
   size_t best = std::numeric_limits<size_t>::max();
-  auto consider = [&](std::vector<uint64_t> keys) {
+  auto consider = [&](std::vector<uint64_t> keys, bool disjoint) {
     size_t total = 0;
     for (uint64_t k : keys) total += list_size(k);
     if (total < best) {
       best = total;
       best_keys = std::move(keys);
+      best_disjoint = disjoint;
     }
   };
   auto keys_of = [](KeyType type, const auto& values) {
@@ -550,54 +595,71 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     for (auto v : values) keys.push_back(Key(type, static_cast<uint64_t>(v)));
     return keys;
   };
-  if (!q.kinds.empty()) consider(keys_of(kKind, q.kinds));
-  if (!q.sub_kinds.empty()) consider(keys_of(kSubKind, q.sub_kinds));
-  for (uint32_t t : q.tags_all) consider({Key(kTag, t)});
-  if (!q.tags_any.empty()) consider(keys_of(kTag, q.tags_any));
-  for (uint32_t l : q.labels) consider({Key(kLabel, l)});
-  if (q.provider) consider({Key(kProvider, q.provider)});
-  if (q.commune) consider({Key(kCommune, q.commune)});
-  if (q.insee) consider({Key(kInsee, q.insee)});
-  if (q.postcode) consider({Key(kPostcode, q.postcode)});
-  if (q.departement) consider({Key(kDepartement, q.departement)});
-  for (const auto& ids : q.words) consider(keys_of(kWord, ids));
+  // The kinds or sub-kinds the query allows, for the paired keys.
+  std::vector<std::pair<KeyType, uint64_t>> kind_parts;  // (kKindCell or kSubKindCell, value)
+  if (!q.sub_kinds.empty()) {
+    for (int k : q.sub_kinds) kind_parts.emplace_back(kSubKindCell, static_cast<uint64_t>(k));
+  } else {
+    for (int k : q.kinds) kind_parts.emplace_back(kKindCell, static_cast<uint64_t>(k));
+  }
+  if (!q.kinds.empty()) consider(keys_of(kKind, q.kinds), true);
+  if (!q.sub_kinds.empty()) consider(keys_of(kSubKind, q.sub_kinds), true);
+  for (uint32_t t : q.tags_all) consider({Key(kTag, t)}, true);
+  if (!q.tags_any.empty()) consider(keys_of(kTag, q.tags_any), q.tags_any.size() == 1);
+  for (uint32_t l : q.labels) consider({Key(kLabel, l)}, true);
+  if (q.provider) consider({Key(kProvider, q.provider)}, true);
+  if (q.commune) consider({Key(kCommune, q.commune)}, true);
+  if (q.insee) consider({Key(kInsee, q.insee)}, true);
+  if (q.postcode) consider({Key(kPostcode, q.postcode)}, true);
+  if (q.departement) {
+    consider({Key(kDepartement, q.departement)}, true);
+    if (!kind_parts.empty()) {
+      std::vector<uint64_t> keys;
+      for (const auto& [type, k] : kind_parts) {
+        keys.push_back(PairKey(type == kSubKindCell ? kSubKindDepartement : kKindDepartement, k, q.departement));
+      }
+      consider(std::move(keys), true);
+    }
+  }
+  for (const auto& ids : q.words) consider(keys_of(kWord, ids), ids.size() == 1);
   auto cells_of_box = [&](double s, double w, double n, double e) {
-    std::vector<uint64_t> keys;
+    std::vector<uint64_t> cells;
     double lat0 = std::floor(std::max(-90.0, s) * 10) / 10, lon0 = std::floor(std::max(-180.0, w) * 10) / 10;
-    for (double lat = lat0; lat <= n + 1e-9 && keys.size() < 100000; lat += 0.1) {
-      for (double lon = lon0; lon <= e + 1e-9 && keys.size() < 100000; lon += 0.1) {
-        keys.push_back(Key(kCell, CellOf(lat + 0.05, lon + 0.05)));
+    for (double lat = lat0; lat <= n + 1e-9 && cells.size() < 100000; lat += 0.1) {
+      for (double lon = lon0; lon <= e + 1e-9 && cells.size() < 100000; lon += 0.1) {
+        cells.push_back(CellOf(lat + 0.05, lon + 0.05));
       }
     }
-    return keys;
+    return cells;
   };
+  auto consider_cells = [&](const std::vector<uint64_t>& cells) {
+    consider(keys_of(kCell, cells), true);
+    if (!kind_parts.empty()) {
+      std::vector<uint64_t> keys;
+      for (uint64_t cell : cells) {
+        for (const auto& [type, k] : kind_parts) keys.push_back(PairKey(type, k, cell));
+      }
+      consider(std::move(keys), true);
+    }
+  };
+  double near_dlat = 0, near_dlon = 0;
+  bool near_lon_box = false;  // whether a longitude band bounds the circle (not across +-180)
   if (q.has_near) {
-    double dlat = q.radius_km / 111.19;
-    double coslat = std::max(0.01, std::cos(q.near_lat * M_PI / 180));
-    double dlon = std::min(180.0, q.radius_km / (111.19 * coslat));
-    if (q.near_lat + dlat < 90 && q.near_lat - dlat > -90 && q.near_lon - dlon > -180 &&
-        q.near_lon + dlon < 180 && dlat * dlon < 400) {
-      consider(cells_of_box(q.near_lat - dlat, q.near_lon - dlon, q.near_lat + dlat, q.near_lon + dlon));
+    near_dlat = q.radius_km / 111.19;
+    double coslat = std::max(0.01, std::cos(std::min(89.0, std::abs(q.near_lat) + near_dlat) * M_PI / 180));
+    near_dlon = std::min(180.0, q.radius_km / (111.19 * coslat));
+    near_lon_box = q.near_lon - near_dlon > -180 && q.near_lon + near_dlon < 180;
+    if (q.near_lat + near_dlat < 90 && q.near_lat - near_dlat > -90 && q.near_lon - near_dlon > -180 &&
+        q.near_lon + near_dlon < 180 && near_dlat * near_dlon < 400) {
+      consider_cells(cells_of_box(q.near_lat - near_dlat, q.near_lon - near_dlon, q.near_lat + near_dlat,
+                                  q.near_lon + near_dlon));
     }
   }
   if (q.has_box && q.west <= q.east && (q.north - q.south) * (q.east - q.west) < 400) {
-    consider(cells_of_box(q.south, q.west, q.north, q.east));
+    consider_cells(cells_of_box(q.south, q.west, q.north, q.east));
   }
 
-  std::vector<uint32_t> candidates;
-  bool scan_all = best_keys.empty() && best == std::numeric_limits<size_t>::max();
-  if (!scan_all) {
-    for (uint64_t k : best_keys) {
-      auto it = postings_.find(k);
-      if (it != postings_.end()) candidates.insert(candidates.end(), it->second.begin(), it->second.end());
-    }
-    if (best_keys.size() > 1) {
-      std::sort(candidates.begin(), candidates.end());
-      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-    }
-  }
-
-  // Check every filter on each candidate.
+  // Check every filter on each candidate: the packed facts first, the rest of the version last.
   struct Match {
     uint32_t ordinal;
     double key;
@@ -607,10 +669,30 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   std::vector<Match> matches;
   double n_docs = static_cast<double>(std::max<size_t>(1, live_.size()));
   auto check = [&](uint32_t o) {
+    const Hot& h = hot_[o];
+    if (h.born > as_of || as_of >= h.died) return;
+    if (!q.sub_kinds.empty() && std::find(q.sub_kinds.begin(), q.sub_kinds.end(), h.sub_kind) == q.sub_kinds.end()) return;
+    if (!q.kinds.empty() && std::find(q.kinds.begin(), q.kinds.end(), h.kind) == q.kinds.end()) return;
+    if (q.persons > 0 && (h.max_persons == 0 || h.max_persons < q.persons || h.min_persons > q.persons)) return;
+    if (q.min_class > 0 && (h.class_level < q.min_class || (q.class_scheme != 0 && h.class_scheme != q.class_scheme))) return;
+    if (q.provider && h.provider != q.provider) return;
+    if (q.commune && h.commune != q.commune) return;
+    if (q.insee && h.insee != q.insee) return;
+    if (q.postcode && h.postcode != q.postcode) return;
+    if (q.departement && h.departement != q.departement) return;
     const Version& v = versions_[o];
-    if (!v.VisibleAt(as_of)) return;
-    if (!q.kinds.empty() && std::find(q.kinds.begin(), q.kinds.end(), v.kind) == q.kinds.end()) return;
-    if (!q.sub_kinds.empty() && std::find(q.sub_kinds.begin(), q.sub_kinds.end(), v.sub_kind) == q.sub_kinds.end()) return;
+    double distance = 0;
+    if (q.has_near) {
+      if (!h.has_location || std::abs(h.lat - q.near_lat) > near_dlat + 0.01) return;
+      if (near_lon_box && std::abs(h.lon - q.near_lon) > near_dlon + 0.01) return;
+      distance = DistanceKm(q.near_lat, q.near_lon, v.lat, v.lon);
+      if (distance > q.radius_km) return;
+    }
+    if (q.has_box) {
+      if (!h.has_location || v.lat < q.south || v.lat > q.north) return;
+      bool inside = q.west <= q.east ? (v.lon >= q.west && v.lon <= q.east) : (v.lon >= q.west || v.lon <= q.east);
+      if (!inside) return;
+    }
     for (uint32_t t : q.tags_all) if (!SortedContains(v.tags, t)) return;
     if (!q.tags_any.empty()) {
       bool any = false;
@@ -618,11 +700,6 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
       if (!any) return;
     }
     for (uint32_t l : q.labels) if (!SortedContains(v.labels, l)) return;
-    if (q.provider && v.provider != q.provider) return;
-    if (q.commune && v.commune != q.commune) return;
-    if (q.insee && v.insee != q.insee) return;
-    if (q.postcode && v.postcode != q.postcode) return;
-    if (q.departement && v.departement != q.departement) return;
     int64_t best_price = std::numeric_limits<int64_t>::max();
     int64_t top_price = -1;
     for (const auto& p : v.prices) {
@@ -632,19 +709,6 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
       top_price = std::max(top_price, p.min);
     }
     if (q.has_price && top_price < 0) return;
-    if (q.persons > 0 && (v.max_persons == 0 || v.max_persons < q.persons || v.min_persons > q.persons)) return;
-    if (q.min_class > 0 && (v.class_level < q.min_class || (q.class_scheme != 0 && v.class_scheme != q.class_scheme))) return;
-    double distance = 0;
-    if (q.has_near) {
-      if (!v.has_location) return;
-      distance = DistanceKm(q.near_lat, q.near_lon, v.lat, v.lon);
-      if (distance > q.radius_km) return;
-    }
-    if (q.has_box) {
-      if (!v.has_location || v.lat < q.south || v.lat > q.north) return;
-      bool inside = q.west <= q.east ? (v.lon >= q.west && v.lon <= q.east) : (v.lon >= q.west || v.lon <= q.east);
-      if (!inside) return;
-    }
     if (q.has_open && !v.open.empty()) {
       bool open = false;
       for (const auto& [s, e] : v.open) open = open || (s <= q.open_to && e >= q.open_from);
@@ -689,7 +753,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
         key = distance;
         break;
       case v1::SORT_ORDER_CLASSIFICATION:
-        key = -v.class_level;
+        key = -h.class_level;
         break;
       case v1::SORT_ORDER_UPDATE_TIME:
         key = -static_cast<double>(v.update_micros);
@@ -699,9 +763,22 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     }
     matches.push_back({o, key, distance, relevance});
   };
-  if (scan_all) {
-    for (uint32_t o = 0; o < versions_.size(); ++o) check(o);
+  if (best == std::numeric_limits<size_t>::max()) {  // no filter has a posting list: scan all
+    for (uint32_t o = 0; o < hot_.size(); ++o) check(o);
+  } else if (best_disjoint) {
+    for (uint64_t k : best_keys) {
+      auto it = postings_.find(k);
+      if (it != postings_.end()) for (uint32_t o : it->second) check(o);
+    }
   } else {
+    std::vector<uint32_t> candidates;
+    candidates.reserve(best);
+    for (uint64_t k : best_keys) {
+      auto it = postings_.find(k);
+      if (it != postings_.end()) candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     for (uint32_t o : candidates) check(o);
   }
   out.total_count = static_cast<int64_t>(matches.size());

@@ -117,8 +117,20 @@ class OfferIndex {
     bool VisibleAt(uint64_t revision) const { return born <= revision && revision < died; }
   };
 
+  // The facts most filters read, packed in one cache line per version and kept beside
+  // versions_ (same ordinal), so that checking a candidate rarely touches the Version itself.
+  struct Hot {
+    uint64_t born = 0, died = std::numeric_limits<uint64_t>::max();
+    float lat = 0, lon = 0;
+    int32_t min_persons = 0, max_persons = 0;
+    uint32_t provider = 0, insee = 0, postcode = 0, departement = 0, commune = 0;
+    uint8_t kind = 0, sub_kind = 0, class_level = 0, class_scheme = 0;
+    bool has_location = false;
+  };
+
   struct Query;
 
+  static Hot HotOf(const Version& v);
   uint32_t Intern(absl::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t Lookup(absl::string_view s) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void AddVersion(Version v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -129,12 +141,14 @@ class OfferIndex {
 
   mutable absl::Mutex mu_;
   std::vector<Version> versions_ ABSL_GUARDED_BY(mu_);  // by ordinal
+  std::vector<Hot> hot_ ABSL_GUARDED_BY(mu_);           // by ordinal
   absl::flat_hash_map<std::string, uint32_t> live_ ABSL_GUARDED_BY(mu_);  // offer id -> ordinal
   absl::flat_hash_map<std::string, Provider> providers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, std::vector<uint32_t>> postings_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint32_t> strings_ ABSL_GUARDED_BY(mu_);  // interned
   std::vector<std::string> names_ ABSL_GUARDED_BY(mu_);  // interned strings by id
   std::set<std::string> words_ ABSL_GUARDED_BY(mu_);  // every text word, for prefix queries
+  std::vector<bool> is_word_ ABSL_GUARDED_BY(mu_);     // by interned id: in words_
   uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t horizon_ ABSL_GUARDED_BY(mu_) = 0;  // walks older than this are gone
   size_t dead_ ABSL_GUARDED_BY(mu_) = 0;

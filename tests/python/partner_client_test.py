@@ -57,20 +57,22 @@ class PartnerClientTest(unittest.TestCase):
         pb = catalog_pb2
 
         def records():
-            yield pb.ImportOffersRequest(provider=pb.Provider(
+            yield pb.ImportRecord(provider=pb.Provider(
                 id="py-prov", name="Ferme du Puy Mary", kind=pb.BUSINESS_KIND_PRODUCER,
                 location={"latitude": 45.11, "longitude": 2.68}))
             for i in range(12):
-                yield pb.ImportOffersRequest(offer=pb.Offer(
+                yield pb.ImportRecord(offer=pb.Offer(
                     id=f"py-offer-{i}", provider_id="py-prov", kind=pb.OFFER_KIND_ACTIVITY,
                     sub_kind=pb.OFFER_SUB_KIND_GASTRONOMY, title=f"Dégustation numéro {i}",
                     tags=["gastronomy", "cheese"],
                     prices=[pb.Price(min_amount_cents=1000 + i, max_amount_cents=2000,
                                      unit=pb.PRICE_UNIT_PER_PERSON)]))
-            yield pb.ImportOffersRequest(offer=pb.Offer(id="bad", provider_id="py-prov",
+            yield pb.ImportRecord(offer=pb.Offer(id="bad", provider_id="py-prov",
                                                         kind=pb.OFFER_KIND_ACTIVITY, title=""))
 
-        summary = self.stub.ImportOffers(records(), timeout=30)
+        batch = list(records())
+        messages = [pb.ImportOffersRequest(records=batch[i:i + 5]) for i in range(0, len(batch), 5)]
+        summary = self.stub.ImportOffers(iter(messages), timeout=30)
         self.assertEqual(13, summary.created)
         self.assertEqual(1, summary.rejected)
         self.assertEqual("offer.title", summary.rejected_records[0].field)

@@ -1,0 +1,536 @@
+// catalog_bench: the partner-facing catalog at scale. Generates a seeded catalog of the communes of
+// Auvergne, imports it into a fresh atable-server through ImportOffers, runs a fixed mix of
+// partners' searches over gRPC beside an empty call (the health check), and, given a PostgreSQL
+// connection, loads the same data there with COPY and runs the same mix through libpq with the
+// same concurrency. Prints every figure; see bench/README.md for the method.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "atable/v1/catalog.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "server/core/demo_catalog.h"
+#include "server/core/offer_index.h"
+#include "server/core/text.h"
+#ifdef ATABLE_BENCH_PG
+#include <libpq-fe.h>
+#endif
+
+ABSL_FLAG(std::string, server_binary, "build-bench/server/atable-server", "atable-server to start");
+ABSL_FLAG(std::string, communes, "../shared/data/communes/auvergne_communes.csv", "Communes CSV");
+ABSL_FLAG(int, offers, 1000000, "Offers to generate (about two per provider)");
+ABSL_FLAG(int, clients, 4, "Concurrent clients (threads, one channel or connection each)");
+ABSL_FLAG(double, seconds, 10, "Length of each measured run");
+ABSL_FLAG(std::string, data_dir, "/tmp/atable-bench-data", "Data folder of the server (wiped)");
+ABSL_FLAG(std::string, pg, "", "libpq connection string of an empty PostgreSQL database; empty: skip");
+
+namespace atable {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+long RssKb(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+struct Stats {
+  double p50_us = 0, p99_us = 0, per_second = 0;
+  size_t calls = 0, errors = 0;
+};
+
+// Runs `call(client, i)` from `clients` threads for `seconds`; each call is timed.
+Stats Measure(int clients, double seconds, const std::function<bool(int, uint64_t)>& call) {
+  std::vector<std::vector<double>> latencies(clients);
+  std::atomic<size_t> errors{0};
+  auto t0 = Clock::now();
+  auto end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      for (uint64_t i = static_cast<uint64_t>(c) * 7919; Clock::now() < end; ++i) {
+        auto start = Clock::now();
+        if (!call(c, i)) ++errors;
+        latencies[c].push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double elapsed = Since(t0);
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  Stats s;
+  s.calls = all.size();
+  s.errors = errors;
+  if (!all.empty()) {
+    s.p50_us = all[all.size() / 2];
+    s.p99_us = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  }
+  s.per_second = static_cast<double>(all.size()) / elapsed;
+  return s;
+}
+
+void Print(const std::string& name, int clients, const Stats& s) {
+  std::printf("%-34s clients %d  calls %7zu  errors %zu  p50 %8.0f us  p99 %8.0f us  %9.0f calls/s\n",
+              name.c_str(), clients, s.calls, s.errors, s.p50_us, s.p99_us, s.per_second);
+}
+
+// One query of the partners' mix, as filters both engines understand.
+struct MixQuery {
+  std::string name;
+  std::vector<v1::OfferSubKind> sub_kinds;
+  v1::OfferKind kind = v1::OFFER_KIND_UNSPECIFIED;
+  v1::PriceUnit unit = v1::PRICE_UNIT_UNSPECIFIED;
+  int64_t price_min = 0, price_max = 0;
+  int persons = 0;
+  int min_class = 0;
+  std::string departement;
+  std::vector<std::string> tags_any, tags_all;
+  bool near = false;
+  double lat = 0, lon = 0, radius_km = 0;
+  bool july = false;  // open in July 2027
+  std::string text;
+  v1::SortOrder sort = v1::SORT_ORDER_UNSPECIFIED;
+};
+
+std::vector<MixQuery> PartnerMix() {
+  struct Town { double lat, lon; };
+  const Town clermont{45.7797, 3.0863}, aurillac{44.9245, 2.4416}, le_puy{45.0434, 3.8856},
+      vichy{46.1277, 3.4259}, saint_flour{45.0279, 3.0832}, issoire{45.5442, 3.2490};
+  std::vector<MixQuery> mix;
+  auto near = [](MixQuery q, Town t, double km) {
+    q.near = true, q.lat = t.lat, q.lon = t.lon, q.radius_km = km;
+    return q;
+  };
+  MixQuery rental;  // a holiday-rental platform: self-catering for 6, under 900 EUR a week
+  rental.name = "rental: gite 6p <900/wk 30km";
+  rental.sub_kinds = {v1::OFFER_SUB_KIND_SELF_CATERING};
+  rental.persons = 6, rental.unit = v1::PRICE_UNIT_PER_WEEK, rental.price_max = 90000;
+  rental.sort = v1::SORT_ORDER_PRICE_ASCENDING;
+  mix.push_back(near(rental, aurillac, 30));
+  mix.push_back(near(rental, clermont, 30));
+  MixQuery rental2;
+  rental2.name = "rental: gite/guesthouse 4p dept 63";
+  rental2.sub_kinds = {v1::OFFER_SUB_KIND_SELF_CATERING, v1::OFFER_SUB_KIND_GUESTHOUSE};
+  rental2.persons = 4, rental2.departement = "63", rental2.sort = v1::SORT_ORDER_PRICE_ASCENDING;
+  mix.push_back(rental2);
+  MixQuery giftbox;  // a gift-box maker: experiences for two under 75 EUR a person
+  giftbox.name = "giftbox: spa/tasting duo <75pp 50km";
+  giftbox.sub_kinds = {v1::OFFER_SUB_KIND_WELLNESS, v1::OFFER_SUB_KIND_GASTRONOMY};
+  giftbox.persons = 2, giftbox.unit = v1::PRICE_UNIT_PER_PERSON, giftbox.price_max = 7500;
+  giftbox.tags_any = {"couple", "tasting"};
+  giftbox.sort = v1::SORT_ORDER_PRICE_ASCENDING;
+  mix.push_back(near(giftbox, vichy, 50));
+  MixQuery adventure;
+  adventure.name = "giftbox: outdoor 50-150pp dept 15";
+  adventure.sub_kinds = {v1::OFFER_SUB_KIND_OUTDOOR_SPORT};
+  adventure.persons = 2, adventure.unit = v1::PRICE_UNIT_PER_PERSON;
+  adventure.price_min = 5000, adventure.price_max = 15000, adventure.departement = "15";
+  mix.push_back(adventure);
+  MixQuery council;  // a works council: group stays for 40 in July
+  council.name = "council: group stays 40p july";
+  council.sub_kinds = {v1::OFFER_SUB_KIND_GROUP_LODGING, v1::OFFER_SUB_KIND_HOLIDAY_VILLAGE, v1::OFFER_SUB_KIND_CAMPSITE};
+  council.persons = 40, council.july = true, council.sort = v1::SORT_ORDER_PRICE_ASCENDING;
+  mix.push_back(near(council, issoire, 60));
+  MixQuery family;
+  family.name = "council: family leisure 30p 40km";
+  family.kind = v1::OFFER_KIND_ACTIVITY;
+  family.tags_all = {"family"}, family.persons = 30;
+  mix.push_back(near(family, le_puy, 40));
+  MixQuery seller;  // an online seller: 3-star hotels and better
+  seller.name = "seller: hotels 3*+ dept 63";
+  seller.sub_kinds = {v1::OFFER_SUB_KIND_HOTEL};
+  seller.min_class = 3, seller.departement = "63", seller.sort = v1::SORT_ORDER_CLASSIFICATION;
+  mix.push_back(seller);
+  MixQuery gite_text;
+  gite_text.name = "text: gite 20km";
+  gite_text.text = "gite";
+  mix.push_back(near(gite_text, saint_flour, 20));
+  MixQuery town_text;
+  town_text.name = "text: chaudes aigues";
+  town_text.text = "chaudes aigues";
+  mix.push_back(town_text);
+  MixQuery tasting_text;
+  tasting_text.name = "text: degustation fromage";
+  tasting_text.text = "degustation fromage";
+  tasting_text.kind = v1::OFFER_KIND_ACTIVITY;
+  mix.push_back(tasting_text);
+  return mix;
+}
+
+v1::SearchOffersRequest ToRequest(const MixQuery& m) {
+  v1::SearchOffersRequest q;
+  for (auto s : m.sub_kinds) q.add_sub_kinds(s);
+  if (m.kind) q.add_kinds(m.kind);
+  if (m.unit || m.price_min || m.price_max) {
+    q.mutable_price()->set_unit(m.unit);
+    q.mutable_price()->set_min_amount_cents(m.price_min);
+    q.mutable_price()->set_max_amount_cents(m.price_max);
+  }
+  q.set_persons(m.persons);
+  q.set_min_classification(m.min_class);
+  q.set_departement(m.departement);
+  for (const auto& t : m.tags_any) q.add_tags_any(t);
+  for (const auto& t : m.tags_all) q.add_tags_all(t);
+  if (m.near) {
+    q.mutable_near()->mutable_point()->set_latitude(m.lat);
+    q.mutable_near()->mutable_point()->set_longitude(m.lon);
+    q.mutable_near()->set_radius_km(m.radius_km);
+  }
+  if (m.july) {
+    auto* o = q.mutable_open();
+    o->mutable_start()->set_year(2027), o->mutable_start()->set_month(7), o->mutable_start()->set_day(1);
+    o->mutable_end()->set_year(2027), o->mutable_end()->set_month(7), o->mutable_end()->set_day(31);
+  }
+  q.set_text(m.text);
+  q.set_sort(m.sort);
+  q.set_page_size(50);
+  return q;
+}
+
+#ifdef ATABLE_BENCH_PG
+std::string ToSql(const MixQuery& m) {
+  std::vector<std::string> where;
+  std::string unit = m.unit ? absl::StrCat(" AND p.unit = ", static_cast<int>(m.unit)) : "";
+  if (!m.sub_kinds.empty()) {
+    std::vector<int> v(m.sub_kinds.begin(), m.sub_kinds.end());
+    where.push_back(absl::StrCat("o.sub_kind IN (", absl::StrJoin(v, ","), ")"));
+  }
+  if (m.kind) where.push_back(absl::StrCat("o.kind = ", static_cast<int>(m.kind)));
+  if (m.unit || m.price_min || m.price_max) {
+    where.push_back(absl::StrCat("EXISTS (SELECT 1 FROM prices p WHERE p.offer_id = o.id", unit,
+                                 " AND p.max_cents >= ", m.price_min,
+                                 m.price_max ? absl::StrCat(" AND p.min_cents <= ", m.price_max) : "", ")"));
+  }
+  if (m.persons) where.push_back(absl::StrFormat("o.max_persons >= %d AND o.min_persons <= %d", m.persons, m.persons));
+  if (m.min_class) where.push_back(absl::StrCat("o.class_level >= ", m.min_class));
+  if (!m.departement.empty()) where.push_back(absl::StrCat("o.dept = '", m.departement, "'"));
+  auto array = [](const std::vector<std::string>& v) {
+    return absl::StrCat("ARRAY['", absl::StrJoin(v, "','"), "']::text[]");
+  };
+  if (!m.tags_any.empty()) where.push_back(absl::StrCat("o.tags && ", array(m.tags_any)));
+  if (!m.tags_all.empty()) where.push_back(absl::StrCat("o.tags @> ", array(m.tags_all)));
+  std::string point = absl::StrFormat("ll_to_earth(%f, %f)", m.lat, m.lon);
+  if (m.near) {
+    where.push_back(absl::StrFormat("earth_box(%s, %f) @> ll_to_earth(o.lat, o.lon)", point, m.radius_km * 1000));
+    where.push_back(absl::StrFormat("earth_distance(%s, ll_to_earth(o.lat, o.lon)) <= %f", point, m.radius_km * 1000));
+  }
+  if (m.july) {
+    where.push_back("(o.open_ranges IS NULL OR EXISTS (SELECT 1 FROM unnest(o.open_ranges) r "
+                    "WHERE r && daterange('2027-07-01', '2027-07-31', '[]')))");
+  }
+  if (!m.text.empty()) {
+    std::vector<std::string> words = TextWords(m.text);
+    words.back() += ":*";
+    where.push_back(absl::StrCat("o.tsv @@ to_tsquery('simple', '", absl::StrJoin(words, " & "), "')"));
+  }
+  std::string order = "o.id";
+  std::string price = absl::StrCat("(SELECT min(p.min_cents) FROM prices p WHERE p.offer_id = o.id", unit, ")");
+  switch (m.sort) {
+    case v1::SORT_ORDER_PRICE_ASCENDING: order = absl::StrCat(price, " NULLS LAST, o.id"); break;
+    case v1::SORT_ORDER_CLASSIFICATION: order = "o.class_level DESC, o.id"; break;
+    default: break;
+  }
+  return absl::StrCat("SELECT o.id, o.payload, count(*) OVER () FROM offers o WHERE ",
+                      where.empty() ? "true" : absl::StrJoin(where, " AND "), " ORDER BY ", order, " LIMIT 50");
+}
+
+bool Exec(PGconn* c, const std::string& sql) {
+  PGresult* r = PQexec(c, sql.c_str());
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+  if (!ok) std::fprintf(stderr, "postgres: %s\n%s\n", PQerrorMessage(c), sql.substr(0, 300).c_str());
+  PQclear(r);
+  return ok;
+}
+
+std::string CopyField(const std::string& s) {
+  return absl::StrReplaceAll(s, {{"\\", "\\\\"}, {"\t", " "}, {"\n", " "}, {"\r", " "}});
+}
+
+std::string Bytea(const std::string& bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "\\\\x";
+  for (unsigned char c : bytes) out += {kHex[c >> 4], kHex[c & 15]};
+  return out;
+}
+
+void RunPostgres(const DemoCatalog& catalog, const std::vector<MixQuery>& mix, double atable_qps,
+                 double import_seconds) {
+  std::string conninfo = absl::GetFlag(FLAGS_pg);
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::fprintf(stderr, "postgres: %s\n", PQerrorMessage(c));
+    return;
+  }
+  Exec(c, "CREATE EXTENSION IF NOT EXISTS unaccent; CREATE EXTENSION IF NOT EXISTS cube; "
+          "CREATE EXTENSION IF NOT EXISTS earthdistance;");
+  Exec(c, "CREATE OR REPLACE FUNCTION f_unaccent(text) RETURNS text AS "
+          "$$ SELECT public.unaccent('public.unaccent', $1) $$ LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT");
+  Exec(c, "DROP TABLE IF EXISTS prices; DROP TABLE IF EXISTS offers;");
+  Exec(c, "CREATE TABLE offers (id text PRIMARY KEY, provider_id text, kind int, sub_kind int, title text, "
+          "body text, dept text, insee text, lat float8, lon float8, min_persons int, max_persons int, "
+          "class_level int, tags text[], labels text[], open_ranges daterange[], payload bytea, "
+          "tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', f_unaccent(title || ' ' || body))) STORED)");
+  Exec(c, "CREATE TABLE prices (offer_id text, unit int, min_cents bigint, max_cents bigint)");
+  std::map<std::string, const v1::Provider*> providers;
+  for (const auto& p : catalog.providers) providers[p.id()] = &p;
+
+  auto t0 = Clock::now();
+  Exec(c, "COPY offers (id, provider_id, kind, sub_kind, title, body, dept, insee, lat, lon, min_persons, "
+          "max_persons, class_level, tags, labels, open_ranges, payload) FROM STDIN");
+  std::string buffer;
+  auto flush = [&](bool force) {
+    if (buffer.size() > (1 << 20) || (force && !buffer.empty())) {
+      PQputCopyData(c, buffer.data(), static_cast<int>(buffer.size()));
+      buffer.clear();
+    }
+  };
+  auto date = [](const v1::Date& d) { return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day()); };
+  for (const v1::Offer& o : catalog.offers) {
+    const v1::Provider& p = *providers[o.provider_id()];
+    std::string body = p.name() + " " + p.address().commune();
+    for (const auto& [l, d] : o.descriptions()) body += " " + d;
+    std::vector<std::string> ranges;
+    for (const auto& r : o.opening_periods()) ranges.push_back(absl::StrCat("\"[", date(r.start()), ",", date(r.end()), "]\""));
+    const v1::GeoPoint& at = o.has_location() ? o.location() : p.location();
+    absl::StrAppend(&buffer, CopyField(o.id()), "\t", CopyField(o.provider_id()), "\t", o.kind(), "\t", o.sub_kind(), "\t",
+                    CopyField(o.title()), "\t", CopyField(body), "\t", p.address().insee_code().substr(0, 2), "\t",
+                    p.address().insee_code(), "\t", at.latitude(), "\t", at.longitude(), "\t",
+                    o.capacity().min_persons(), "\t", o.capacity().max_persons(), "\t", o.classification().level(), "\t",
+                    "{", absl::StrJoin(o.tags(), ","), "}\t{", absl::StrJoin(o.labels(), ",", [](std::string* out, const std::string& l) {
+                      absl::StrAppend(out, "\"", l, "\"");
+                    }), "}\t", ranges.empty() ? "\\N" : absl::StrCat("{", absl::StrJoin(ranges, ","), "}"), "\t",
+                    Bytea(o.SerializeAsString()), "\n");
+    flush(false);
+  }
+  flush(true);
+  PQputCopyEnd(c, nullptr);
+  PQclear(PQgetResult(c));
+  Exec(c, "COPY prices FROM STDIN");
+  for (const v1::Offer& o : catalog.offers) {
+    for (const auto& pr : o.prices()) absl::StrAppend(&buffer, CopyField(o.id()), "\t", pr.unit(), "\t", pr.min_amount_cents(), "\t", pr.max_amount_cents(), "\n");
+    flush(false);
+  }
+  flush(true);
+  PQputCopyEnd(c, nullptr);
+  PQclear(PQgetResult(c));
+  double copy_seconds = Since(t0);
+  auto t1 = Clock::now();
+  for (const char* sql : {
+           "CREATE INDEX ON offers (sub_kind)", "CREATE INDEX ON offers (kind)", "CREATE INDEX ON offers (dept)",
+           "CREATE INDEX ON offers (insee)", "CREATE INDEX ON offers (max_persons)",
+           "CREATE INDEX ON offers (class_level)", "CREATE INDEX ON offers USING gin (tags)",
+           "CREATE INDEX ON offers USING gin (tsv)", "CREATE INDEX ON offers USING gist (ll_to_earth(lat, lon))",
+           "CREATE INDEX ON prices (offer_id, unit, min_cents)", "ANALYZE offers", "ANALYZE prices"}) {
+    Exec(c, sql);
+  }
+  double index_seconds = Since(t1);
+  std::printf("postgres load: COPY %.1f s, indexes and ANALYZE %.1f s, total %.1f s (%.0f offers/s); "
+              "atable import / postgres COPY+indexes time ratio %.2f\n",
+              copy_seconds, index_seconds, copy_seconds + index_seconds,
+              static_cast<double>(catalog.offers.size()) / (copy_seconds + index_seconds),
+              import_seconds / (copy_seconds + index_seconds));
+  PQfinish(c);
+
+  std::vector<std::string> sqls;
+  for (const MixQuery& m : mix) sqls.push_back(ToSql(m));
+  int clients = absl::GetFlag(FLAGS_clients);
+  std::vector<PGconn*> conns;
+  for (int i = 0; i < clients; ++i) conns.push_back(PQconnectdb(conninfo.c_str()));
+  // Per query of the mix, one client: rows and latency.
+  for (size_t i = 0; i < mix.size(); ++i) {
+    Stats s = Measure(1, 1.0, [&](int k, uint64_t) {
+      PGresult* r = PQexec(conns[k], sqls[i].c_str());
+      bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+      PQclear(r);
+      return ok;
+    });
+    Print("postgres " + mix[i].name, 1, s);
+  }
+  for (int n : {1, clients}) {
+    Stats s = Measure(n, absl::GetFlag(FLAGS_seconds), [&](int k, uint64_t i) {
+      PGresult* r = PQexec(conns[k], sqls[i % sqls.size()].c_str());
+      bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+      PQclear(r);
+      return ok;
+    });
+    Print("postgres mix", n, s);
+    if (n == clients) std::printf("throughput ratio atable / postgres with %d clients: %.2f\n", n, atable_qps / s.per_second);
+  }
+  for (PGconn* conn : conns) PQfinish(conn);
+}
+#endif
+
+int Run() {
+  auto communes_text = [] {
+    std::ifstream in(absl::GetFlag(FLAGS_communes));
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }();
+  absl::StatusOr<CommuneIndex> communes = CommuneIndex::FromCsv(communes_text);
+  if (!communes.ok()) {
+    std::fprintf(stderr, "%s\n", communes.status().ToString().c_str());
+    return 1;
+  }
+  int wanted = absl::GetFlag(FLAGS_offers);
+  auto t0 = Clock::now();
+  DemoCatalog catalog = GenerateCatalog(*communes, wanted / 2, 2026);
+  while (static_cast<int>(catalog.offers.size()) > wanted) catalog.offers.pop_back();
+  std::printf("generated %zu providers, %zu offers in %zu communes in %.1f s\n", catalog.providers.size(),
+              catalog.offers.size(), communes->communes().size(), Since(t0));
+
+  // A fresh server.
+  std::string data = absl::GetFlag(FLAGS_data_dir);
+  std::system(absl::StrCat("rm -rf ", data, " ", data, ".log").c_str());
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string cmd = absl::StrCat("exec ", absl::GetFlag(FLAGS_server_binary), " --listen 127.0.0.1:0 --data ", data,
+                                   " 2> ", data, ".log");
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string address;
+  for (int i = 0; i < 400 && address.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream log(data + ".log");
+    std::stringstream s;
+    s << log.rdbuf();
+    std::smatch m;
+    std::string text = s.str();
+    if (std::regex_search(text, m, std::regex("serving on (127\\.0\\.0\\.1:[0-9]+)"))) address = m[1];
+  }
+  if (address.empty()) {
+    std::fprintf(stderr, "the server did not start\n");
+    return 1;
+  }
+  std::printf("server pid %d on %s, RSS at start %ld MiB\n", pid, address.c_str(), RssKb(pid) / 1024);
+
+  // Import.
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto stub = v1::Catalog::NewStub(channel);
+  t0 = Clock::now();
+  {
+    grpc::ClientContext context;
+    v1::ImportOffersResponse summary;
+    auto writer = stub->ImportOffers(&context, &summary);
+    v1::ImportOffersRequest message;
+    auto send = [&](bool force) {
+      if (message.records_size() >= 500 || (force && message.records_size() > 0)) {
+        writer->Write(message);
+        message.clear_records();
+      }
+    };
+    for (const auto& p : catalog.providers) {
+      *message.add_records()->mutable_provider() = p;
+      send(false);
+    }
+    for (const auto& o : catalog.offers) {
+      *message.add_records()->mutable_offer() = o;
+      send(false);
+    }
+    send(true);
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    double seconds = Since(t0);
+    std::printf("import: %lld created, %lld rejected (%s) in %.1f s: %.0f offers/s (%.0f records/s)\n",
+                static_cast<long long>(summary.created()), static_cast<long long>(summary.rejected()),
+                s.ok() ? "ok" : s.error_message().c_str(), seconds, catalog.offers.size() / seconds,
+                (catalog.offers.size() + catalog.providers.size()) / seconds);
+  }
+  double import_seconds = Since(t0);
+  std::printf("server RSS after import: %ld MiB\n", RssKb(pid) / 1024);
+
+  // Queries.
+  std::vector<MixQuery> mix = PartnerMix();
+  std::vector<v1::SearchOffersRequest> requests;
+  for (const auto& m : mix) requests.push_back(ToRequest(m));
+  int clients = absl::GetFlag(FLAGS_clients);
+  std::vector<std::unique_ptr<v1::Catalog::Stub>> stubs;
+  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health;
+  for (int i = 0; i < clients; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("atable.client", i);  // distinct channels, distinct connections
+    auto ch = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    stubs.push_back(v1::Catalog::NewStub(ch));
+    health.push_back(grpc::health::v1::Health::NewStub(ch));
+  }
+  auto search = [&](int k, uint64_t i) {
+    grpc::ClientContext context;
+    v1::SearchOffersResponse response;
+    return stubs[k]->SearchOffers(&context, requests[i % requests.size()], &response).ok();
+  };
+  auto empty = [&](int k, uint64_t) {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckResponse response;
+    return health[k]->Check(&context, grpc::health::v1::HealthCheckRequest(), &response).ok();
+  };
+  Measure(clients, 1.0, search);  // warm-up
+  for (size_t i = 0; i < mix.size(); ++i) {
+    grpc::ClientContext context;
+    v1::SearchOffersResponse response;
+    stubs[0]->SearchOffers(&context, requests[i], &response);
+    Stats s = Measure(1, 1.0, [&](int k, uint64_t) {
+      grpc::ClientContext c;
+      v1::SearchOffersResponse r;
+      return stubs[k]->SearchOffers(&c, requests[i], &r).ok();
+    });
+    std::printf("%-40s matches %7lld  ", mix[i].name.c_str(), static_cast<long long>(response.total_count()));
+    Print("", 1, s);
+  }
+  double seconds = absl::GetFlag(FLAGS_seconds);
+  double atable_qps = 0;
+  for (int n : {1, clients}) {
+    Stats e = Measure(n, seconds, empty);
+    Print("empty call (health check)", n, e);
+    Stats s = Measure(n, seconds, search);
+    Print("SearchOffers mix", n, s);
+    std::printf("SearchOffers / empty call: p50 ratio %.2f, throughput ratio %.2f\n", s.p50_us / e.p50_us,
+                s.per_second / e.per_second);
+    atable_qps = s.per_second;
+  }
+  std::printf("server RSS after queries: %ld MiB\n", RssKb(pid) / 1024);
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+#ifdef ATABLE_BENCH_PG
+  if (!absl::GetFlag(FLAGS_pg).empty()) RunPostgres(catalog, mix, atable_qps, import_seconds);
+#else
+  (void)import_seconds;
+  (void)atable_qps;
+#endif
+  return 0;
+}
+
+}  // namespace
+}  // namespace atable
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return atable::Run();
+}
