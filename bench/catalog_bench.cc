@@ -263,7 +263,8 @@ std::string ToSql(const MixQuery& m) {
 
 bool Exec(PGconn* c, const std::string& sql) {
   PGresult* r = PQexec(c, sql.c_str());
-  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ||
+            PQresultStatus(r) == PGRES_COPY_IN;
   if (!ok) std::fprintf(stderr, "postgres: %s\n%s\n", PQerrorMessage(c), sql.substr(0, 300).c_str());
   PQclear(r);
   return ok;
@@ -401,7 +402,8 @@ int Run() {
   }
   int wanted = absl::GetFlag(FLAGS_offers);
   auto t0 = Clock::now();
-  DemoCatalog catalog = GenerateCatalog(*communes, wanted / 2, 2026);
+  // About 1.7 offers per provider: generate enough providers, then trim to the count wanted.
+  DemoCatalog catalog = GenerateCatalog(*communes, static_cast<int>(wanted / 1.6) + 10, 2026);
   while (static_cast<int>(catalog.offers.size()) > wanted) catalog.offers.pop_back();
   std::printf("generated %zu providers, %zu offers in %zu communes in %.1f s\n", catalog.providers.size(),
               catalog.offers.size(), communes->communes().size(), Since(t0));
@@ -532,5 +534,6 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as they are measured
   return atable::Run();
 }

@@ -10,6 +10,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/catalog_service.h"
+#include "server/matchmaking_service.h"
 #include "server/core/demo_catalog.h"
 #include "server/core/status_macros.h"
 #include "server/core/validation.h"
@@ -46,12 +47,15 @@ absl::StatusOr<std::unique_ptr<AtableServer>> AtableServer::Start(const ServerOp
     ATABLE_RETURN_IF_ERROR(LoadDemoInto(server->store_.get(), options.demo_dir).status());
   }
 
+  server->background_ = std::make_unique<Background>();
   server->catalog_ = std::make_unique<CatalogService>(server->store_.get());
+  server->matchmaking_ = std::make_unique<MatchmakingService>(server->store_.get(), server->background_.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(server->catalog_.get());
+  builder.RegisterService(server->matchmaking_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
@@ -105,13 +109,16 @@ void AtableServer::Shutdown(absl::Duration grace) {
   }
   if (maintenance_.joinable()) maintenance_.join();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  background_->Drain();
   server_->Wait();
 }
 
 AtableServer::~AtableServer() {
   Shutdown(absl::Seconds(5));
   server_.reset();
+  matchmaking_.reset();
   catalog_.reset();
+  background_.reset();
   store_.reset();
 }
 

@@ -12,11 +12,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "server/background.h"
 #include "storage/catalog_store.h"
 
 namespace atable {
 
 class CatalogService;
+class MatchmakingService;
 
 struct ServerOptions {
   // Address to listen on, "host:port"; port 0 lets the OS pick one (see AtableServer::port()).
@@ -67,7 +69,9 @@ class AtableServer {
 
   ServerOptions options_;
   std::unique_ptr<CatalogStore> store_;
+  std::unique_ptr<Background> background_;
   std::unique_ptr<CatalogService> catalog_;
+  std::unique_ptr<MatchmakingService> matchmaking_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

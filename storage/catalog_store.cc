@@ -31,6 +31,7 @@ constexpr char kProvidersCf[] = "providers";
 constexpr char kOffersCf[] = "offers";
 constexpr char kOffersByProviderCf[] = "offers_by_provider";
 constexpr char kChangesCf[] = "changes";
+constexpr char kBuyersCf[] = "buyers";
 
 std::string EncodeRevision(uint64_t revision) {
   std::string key(8, '\0');
@@ -161,6 +162,7 @@ struct CatalogStore::Handles {
   rocksdb::ColumnFamilyHandle* offers = nullptr;
   rocksdb::ColumnFamilyHandle* offers_by_provider = nullptr;
   rocksdb::ColumnFamilyHandle* changes = nullptr;
+  rocksdb::ColumnFamilyHandle* buyers = nullptr;
 };
 
 absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(const std::string& path,
@@ -177,7 +179,8 @@ absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(const std::stri
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, cf_options}, {kProvidersCf, cf_options},
-      {kOffersCf, cf_options}, {kOffersByProviderCf, cf_options}, {kChangesCf, cf_options}};
+      {kOffersCf, cf_options}, {kOffersByProviderCf, cf_options}, {kChangesCf, cf_options},
+      {kBuyersCf, cf_options}};
   auto handles = std::make_unique<Handles>();
   rocksdb::DB* raw = nullptr;
   ATABLE_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::Open(db_options, path, descriptors, &handles->all, &raw),
@@ -188,6 +191,7 @@ absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(const std::stri
   handles->offers = handles->all[2];
   handles->offers_by_provider = handles->all[3];
   handles->changes = handles->all[4];
+  handles->buyers = handles->all[5];
 
   uint64_t meta[2] = {0, 0};
   const char* keys[2] = {kRevisionKey, kPrunedThroughKey};
@@ -399,6 +403,49 @@ absl::Status CatalogStore::DeleteProvider(absl::string_view id, absl::string_vie
     for (size_t i = 0; i < offer_ids.size(); ++i) index_->RemoveOffer(offer_ids[i], first + i);
     index_->RemoveProvider(id, revision);
   });
+}
+
+absl::StatusOr<Written<v1::Buyer>> CatalogStore::UpsertBuyer(const v1::Buyer& buyer, absl::Time now) {
+  absl::MutexLock lock(&write_mu_);
+  ATABLE_ASSIGN_OR_RETURN(std::optional<v1::Buyer> stored,
+                          ReadOptional<v1::Buyer>(db_.get(), cf_->buyers, "buyer", buyer.id()));
+  ATABLE_RETURN_IF_ERROR(CheckEtag("buyer", buyer.id(), buyer.etag(), stored ? &stored->etag() : nullptr));
+  if (stored && SameContent(*stored, buyer)) return Written<v1::Buyer>{*stored, WriteOutcome::kUnchanged};
+  uint64_t revision = revision_.load() + 1;
+  v1::Buyer value = buyer;
+  StampWrite(stored ? &*stored : nullptr, now, revision, &value);
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_->buyers, value.id(), value.SerializeAsString());
+  ATABLE_RETURN_IF_ERROR(Commit(&batch, revision, [] {}));
+  return Written<v1::Buyer>{std::move(value), stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated};
+}
+
+absl::StatusOr<v1::Buyer> CatalogStore::GetBuyer(absl::string_view id) const {
+  return ReadMessage<v1::Buyer>(db_.get(), cf_->buyers, "buyer", id);
+}
+
+absl::Status CatalogStore::DeleteBuyer(absl::string_view id, absl::string_view etag) {
+  absl::MutexLock lock(&write_mu_);
+  ATABLE_ASSIGN_OR_RETURN(v1::Buyer stored, ReadMessage<v1::Buyer>(db_.get(), cf_->buyers, "buyer", id));
+  ATABLE_RETURN_IF_ERROR(CheckEtag("buyer", id, etag, &stored.etag()));
+  rocksdb::WriteBatch batch;
+  batch.Delete(cf_->buyers, rocksdb::Slice(id.data(), id.size()));
+  return Commit(&batch, revision_.load() + 1, [] {});
+}
+
+absl::StatusOr<std::vector<v1::Buyer>> CatalogStore::ListBuyers(absl::string_view after_id, size_t limit) const {
+  std::vector<v1::Buyer> buyers;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_->buyers));
+  it->Seek(rocksdb::Slice(after_id.data(), after_id.size()));
+  if (it->Valid() && !after_id.empty() && it->key() == rocksdb::Slice(after_id.data(), after_id.size())) it->Next();
+  for (; it->Valid() && buyers.size() < limit; it->Next()) {
+    v1::Buyer& b = buyers.emplace_back();
+    if (!b.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("buyer ", it->key().ToString(), ": unreadable"));
+    }
+  }
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading buyers"));
+  return buyers;
 }
 
 absl::StatusOr<std::vector<std::string>> CatalogStore::ListOfferIds(absl::string_view provider_id) const {

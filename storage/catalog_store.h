@@ -1,7 +1,7 @@
 // CatalogStore: the durable home of providers and offers, in RocksDB.
 //
 // Layout: one column family per entity ("providers", "offers", keyed by id, protobuf values), the
-// index "offers_by_provider" (provider id, NUL, offer id), and the change log "changes" (8-byte
+// index "offers_by_provider" (provider id, NUL, offer id), "buyers", and the change log "changes" (8-byte
 // big-endian revision -> entity type, operation, commit time, id). The default column family holds
 // the last revision and how far the change log was pruned. Every change of an entity gets the
 // next revision, and an entity, its index entries, its change record and the revision are written
@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "atable/v1/catalog.pb.h"
+#include "atable/v1/matchmaking.pb.h"
 #include "server/core/offer_index.h"
 
 namespace rocksdb {
@@ -115,6 +116,13 @@ class CatalogStore {
   // and replaced in `records` by their stored value. Records must be validated by the caller.
   // Returns an error only if the database write itself failed (then nothing was stored).
   absl::Status Write(std::vector<CatalogRecord>* records, absl::Time now);
+
+  // Buyers: stored like providers (etag, timestamps, idempotent upserts), outside the change log.
+  absl::StatusOr<Written<v1::Buyer>> UpsertBuyer(const v1::Buyer& buyer, absl::Time now);
+  absl::StatusOr<v1::Buyer> GetBuyer(absl::string_view id) const;
+  absl::Status DeleteBuyer(absl::string_view id, absl::string_view etag = "");
+  // Up to `limit` buyers with ids after `after_id`, in id order.
+  absl::StatusOr<std::vector<v1::Buyer>> ListBuyers(absl::string_view after_id, size_t limit) const;
 
   // Returns the ids of the offers of `provider_id`, in id order (empty for an unknown provider).
   absl::StatusOr<std::vector<std::string>> ListOfferIds(absl::string_view provider_id) const;

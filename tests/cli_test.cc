@@ -211,7 +211,7 @@ TEST_F(CliTest, ReflectionListsTheCatalog) {
   std::vector<std::string> names;
   for (const auto& service : response.list_services_response().service()) names.push_back(service.name());
   std::sort(names.begin(), names.end());
-  EXPECT_EQ("{ \"atable.v1.Catalog\", \"grpc.health.v1.Health\", \"grpc.reflection.v1alpha.ServerReflection\" }",
+  EXPECT_EQ("{ \"atable.v1.Catalog\", \"atable.v1.Matchmaking\", \"grpc.health.v1.Health\", \"grpc.reflection.v1alpha.ServerReflection\" }",
             ::testing::PrintToString(names));
   EXPECT_TRUE(stream->Finish().ok());
 }

@@ -173,7 +173,86 @@ absl::Status CheckPrice(absl::string_view field, const v1::Price& p) {
   return absl::OkStatus();
 }
 
+absl::Status CheckNeed(const std::string& field, const v1::Need& n) {
+  ATABLE_RETURN_IF_ERROR(ValidateId(absl::StrCat(field, ".id"), n.id()));
+  ATABLE_RETURN_IF_ERROR(CheckText(absl::StrCat(field, ".description"), n.description(), kMaxShortTextChars, false));
+  ATABLE_RETURN_IF_ERROR(CheckCount(absl::StrCat(field, ".kinds"), n.kinds(), 10));
+  for (int i = 0; i < n.kinds_size(); ++i) {
+    if (!v1::OfferKind_IsValid(n.kinds(i)) || n.kinds(i) == 0) return Invalid(absl::StrCat(field, ".kinds[", i, "]"), "is not a known kind");
+  }
+  ATABLE_RETURN_IF_ERROR(CheckCount(absl::StrCat(field, ".sub_kinds"), n.sub_kinds(), 30));
+  for (int i = 0; i < n.sub_kinds_size(); ++i) {
+    if (!v1::OfferSubKind_IsValid(n.sub_kinds(i)) || n.sub_kinds(i) == 0) {
+      return Invalid(absl::StrCat(field, ".sub_kinds[", i, "]"), "is not a known sub-kind");
+    }
+  }
+  ATABLE_RETURN_IF_ERROR(CheckStrings(absl::StrCat(field, ".required_tags"), n.required_tags(), 64));
+  ATABLE_RETURN_IF_ERROR(CheckCount(absl::StrCat(field, ".preferred_tags"), n.preferred_tags(), kMaxListItems));
+  for (int i = 0; i < n.preferred_tags_size(); ++i) {
+    std::string item = absl::StrCat(field, ".preferred_tags[", i, "]");
+    ATABLE_RETURN_IF_ERROR(CheckText(item + ".tag", n.preferred_tags(i).tag(), 64, true));
+    double w = n.preferred_tags(i).weight();
+    if (!std::isfinite(w) || w < 0 || w > 1000) return Invalid(item + ".weight", "must be in 0-1000");
+  }
+  if (n.has_price()) {
+    const v1::PriceFilter& p = n.price();
+    if (!v1::PriceUnit_IsValid(p.unit())) return Invalid(absl::StrCat(field, ".price.unit"), "is not a known unit");
+    if (p.min_amount_cents() < 0) return Invalid(absl::StrCat(field, ".price.min_amount_cents"), "must not be negative");
+    if (p.max_amount_cents() < 0) return Invalid(absl::StrCat(field, ".price.max_amount_cents"), "must not be negative");
+    if (p.max_amount_cents() != 0 && p.max_amount_cents() < p.min_amount_cents()) {
+      return Invalid(absl::StrCat(field, ".price.max_amount_cents"), "is below min_amount_cents");
+    }
+  }
+  if (n.group_size() < 0 || n.group_size() > kMaxPersons) return Invalid(absl::StrCat(field, ".group_size"), "must be in 0-100000");
+  if (n.has_window()) ATABLE_RETURN_IF_ERROR(CheckDateRange(absl::StrCat(field, ".window"), n.window()));
+  const v1::Area& a = n.area();
+  ATABLE_RETURN_IF_ERROR(CheckCount(absl::StrCat(field, ".area.insee_codes"), a.insee_codes(), 500));
+  for (int i = 0; i < a.insee_codes_size(); ++i) {
+    if (a.insee_codes(i).size() != 5) return Invalid(absl::StrCat(field, ".area.insee_codes[", i, "]"), "must be 5 characters");
+  }
+  ATABLE_RETURN_IF_ERROR(CheckCount(absl::StrCat(field, ".area.departements"), a.departements(), 110));
+  for (int i = 0; i < a.departements_size(); ++i) {
+    size_t len = a.departements(i).size();
+    if (len < 2 || len > 3) return Invalid(absl::StrCat(field, ".area.departements[", i, "]"), "must be 2 or 3 characters");
+  }
+  if (a.has_circle()) {
+    ATABLE_RETURN_IF_ERROR(CheckLocation(absl::StrCat(field, ".area.circle.point"), a.circle().point()));
+    double r = a.circle().radius_km();
+    if (!(r > 0 && r <= 1000)) return Invalid(absl::StrCat(field, ".area.circle.radius_km"), "must be in (0, 1000]");
+  }
+  ATABLE_RETURN_IF_ERROR(CheckText(absl::StrCat(field, ".area.place_name"), a.place_name(), kMaxNameChars, false));
+  if (n.min_classification() < 0 || n.min_classification() > 5) {
+    return Invalid(absl::StrCat(field, ".min_classification"), "must be in 0-5");
+  }
+  ATABLE_RETURN_IF_ERROR(CheckStrings(absl::StrCat(field, ".required_labels"), n.required_labels(), kMaxNameChars));
+  ATABLE_RETURN_IF_ERROR(CheckLanguages(absl::StrCat(field, ".languages"), n.languages()));
+  for (int i = 0; i < n.price_quality_size(); ++i) {
+    if (!v1::PriceQualityTag_IsValid(n.price_quality(i)) || n.price_quality(i) == 0) {
+      return Invalid(absl::StrCat(field, ".price_quality[", i, "]"), "is not a known tag");
+    }
+  }
+  if (!std::isfinite(n.weight()) || n.weight() < 0 || n.weight() > 1000) return Invalid(absl::StrCat(field, ".weight"), "must be in 0-1000");
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status ValidateBuyer(const v1::Buyer& b) {
+  ATABLE_RETURN_IF_ERROR(ValidateId("buyer.id", b.id()));
+  ATABLE_RETURN_IF_ERROR(CheckText("buyer.name", b.name(), kMaxNameChars, true));
+  if (!v1::BuyerKind_IsValid(b.kind())) return Invalid("buyer.kind", "is not a known kind");
+  ATABLE_RETURN_IF_ERROR(CheckCount("buyer.needs", b.needs(), 20));
+  for (int i = 0; i < b.needs_size(); ++i) {
+    ATABLE_RETURN_IF_ERROR(CheckNeed(absl::StrCat("buyer.needs[", i, "]"), b.needs(i)));
+    for (int j = 0; j < i; ++j) {
+      if (b.needs(j).id() == b.needs(i).id()) return Invalid(absl::StrCat("buyer.needs[", i, "].id"), "repeats an earlier need's id");
+    }
+  }
+  ATABLE_RETURN_IF_ERROR(CheckText("buyer.contacts.email", b.contacts().email(), kMaxNameChars, false));
+  ATABLE_RETURN_IF_ERROR(CheckText("buyer.contacts.website", b.contacts().website(), kMaxShortTextChars, false));
+  ATABLE_RETURN_IF_ERROR(CheckText("buyer.contacts.phone", b.contacts().phone(), 40, false));
+  return absl::OkStatus();
+}
 
 absl::Status ValidateId(absl::string_view field, absl::string_view id) {
   if (id.empty()) return Invalid(field, "is required");

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "atable/v1/catalog.pb.h"
+#include "atable/v1/matchmaking.pb.h"
 
 namespace atable {
 
@@ -29,6 +30,9 @@ absl::Status ValidateProvider(const v1::Provider& provider);
 
 // Checks every field of an offer that a client may set (output-only fields are ignored).
 absl::Status ValidateOffer(const v1::Offer& offer);
+
+// Checks every field of a buyer and its needs that a client may set.
+absl::Status ValidateBuyer(const v1::Buyer& buyer);
 
 // Returns the broad kind a sub-kind belongs to (OFFER_KIND_UNSPECIFIED for an unspecified one).
 v1::OfferKind KindOfSubKind(v1::OfferSubKind sub_kind);

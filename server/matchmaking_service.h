@@ -1,0 +1,44 @@
+// The atable.v1.Matchmaking gRPC service: buyers, and pair suggestions computed off the callback
+// threads.
+#ifndef ATABLE_SERVER_MATCHMAKING_SERVICE_H_
+#define ATABLE_SERVER_MATCHMAKING_SERVICE_H_
+
+#include "atable/v1/matchmaking.grpc.pb.h"
+#include "server/background.h"
+#include "storage/catalog_store.h"
+
+namespace atable {
+
+using MatchmakingRawService = v1::Matchmaking::WithRawCallbackMethod_UpsertBuyer<
+    v1::Matchmaking::WithRawCallbackMethod_GetBuyer<v1::Matchmaking::WithRawCallbackMethod_ListBuyers<
+        v1::Matchmaking::WithRawCallbackMethod_DeleteBuyer<v1::Matchmaking::WithRawCallbackMethod_SuggestPairs<
+            v1::Matchmaking::CallbackService>>>>>;
+
+class MatchmakingService final : public MatchmakingRawService {
+ public:
+  // `store` and `background` must outlive the service.
+  MatchmakingService(CatalogStore* store, Background* background) : store_(store), background_(background) {}
+
+  grpc::ServerUnaryReactor* UpsertBuyer(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetBuyer(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListBuyers(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* DeleteBuyer(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SuggestPairs(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+
+ private:
+  CatalogStore* const store_;
+  Background* const background_;
+};
+
+// Computes SuggestPairs for `request` from the store (exposed for the service and its tests).
+absl::Status SuggestPairsFromStore(const CatalogStore& store, const v1::SuggestPairsRequest& request,
+                                   v1::SuggestPairsResponse* response);
+
+}  // namespace atable
+
+#endif  // ATABLE_SERVER_MATCHMAKING_SERVICE_H_
