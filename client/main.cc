@@ -7,6 +7,7 @@
 #include "client/catalog_commands.h"
 #include "client/client.h"
 #include "client/format.h"
+#include "client/matchmaking_commands.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace atable::cli {
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   app.add_subcommand("health", "Ask whether the server is serving\n  example: atable health")
       ->callback([&] { exit_code = Health(Client(options)); });
   AddCatalogCommands(app, options, &exit_code);
+  AddMatchmakingCommands(app, options, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -28,6 +28,11 @@ absl::StatusOr<int> LoadDemoInto(CatalogStore* store, const std::string& demo_di
     ATABLE_RETURN_IF_ERROR(ValidateOffer(o));
     ATABLE_RETURN_IF_ERROR(store->UpsertOffer(o, now).status());
   }
+  ATABLE_ASSIGN_OR_RETURN(std::vector<v1::Buyer> buyers, LoadDemoBuyers(demo_dir));
+  for (const v1::Buyer& b : buyers) {
+    ATABLE_RETURN_IF_ERROR(ValidateBuyer(b));
+    ATABLE_RETURN_IF_ERROR(store->UpsertBuyer(b, now).status());
+  }
   return static_cast<int>(demo.offers.size());
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/util/json_util.h"
 #include "server/core/atout_france.h"
 #include "server/core/communes.h"
 #include "server/core/status_macros.h"
@@ -414,6 +415,20 @@ absl::StatusOr<DemoCatalog> LoadDemoCatalog(const std::string& dir) {
   ATABLE_ASSIGN_OR_RETURN(std::string atout, ReadFile(dir + "/cantal-atout-france.csv"));
   ATABLE_ASSIGN_OR_RETURN(std::string communes, ReadFile(dir + "/cantal-communes.csv"));
   return BuildDemoCatalog(atout, communes, 300, 15);
+}
+
+}  // namespace atable
+
+namespace atable {
+
+absl::StatusOr<std::vector<v1::Buyer>> LoadDemoBuyers(const std::string& dir) {
+  ATABLE_ASSIGN_OR_RETURN(std::string text, ReadFile(dir + "/buyers.json"));
+  v1::ListBuyersResponse list;
+  auto status = google::protobuf::util::JsonStringToMessage(text, &list);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(dir, "/buyers.json: ", status.ToString()));
+  }
+  return std::vector<v1::Buyer>(list.buyers().begin(), list.buyers().end());
 }
 
 }  // namespace atable

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "atable/v1/catalog.pb.h"
+#include "atable/v1/matchmaking.pb.h"
 #include "server/core/communes.h"
 
 namespace atable {
@@ -38,6 +39,10 @@ DemoCatalog GenerateCatalog(const CommuneIndex& communes, int providers, uint64_
 // Reads the two files of `dir` (cantal-atout-france.csv, cantal-communes.csv) and builds the
 // demo catalog with 300 generated providers and seed 15. NOT_FOUND if a file is missing.
 absl::StatusOr<DemoCatalog> LoadDemoCatalog(const std::string& dir);
+
+// Reads the demo buyers of `dir` (buyers.json: {"buyers": [...]} in protobuf's JSON mapping).
+// NOT_FOUND if the file is missing, INVALID_ARGUMENT if it is not such JSON.
+absl::StatusOr<std::vector<v1::Buyer>> LoadDemoBuyers(const std::string& dir);
 
 }  // namespace atable
 
