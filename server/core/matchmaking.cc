@@ -193,7 +193,10 @@ OfferFit CompiledNeed::Evaluate(const ScoringCatalog::Offer& o,
   bool inside = false;
   if (has_area && o.has_location) {
     if (area.has_circle()) {
-      distance = DistanceKm(area.circle().point().latitude(), area.circle().point().longitude(), o.lat, o.lon);
+      const v1::GeoPoint& c = area.circle().point();
+      // A hard area far outside needs no exact distance: 1 degree of latitude is 111 km.
+      if (area.hard() && std::abs(o.lat - c.latitude()) * 111.0 > area.circle().radius_km() + 1) return fit;
+      distance = DistanceKm(c.latitude(), c.longitude(), o.lat, o.lon);
       inside = distance <= area.circle().radius_km();
     }
     if (!inside && area.insee_codes_size()) {
@@ -213,10 +216,13 @@ OfferFit CompiledNeed::Evaluate(const ScoringCatalog::Offer& o,
     v1::CriterionResult::Outcome outcome;
     std::string detail;
   };
-  std::vector<Part> parts;
-  parts.reserve(8);
+  // At most 8 soft criteria: a fixed array, so that scoring allocates nothing.
+  Part parts_storage[8];
+  size_t n_parts = 0;
   auto add = [&](const char* name, double weight, double value, v1::CriterionResult::Outcome outcome, auto&& detail) {
-    parts.push_back({name, weight, value, outcome, criteria ? std::string(detail()) : std::string()});
+    Part& part = parts_storage[n_parts++];
+    part.name = name, part.weight = weight, part.value = value, part.outcome = outcome;
+    if (criteria) part.detail = detail();
   };
   using R = v1::CriterionResult;
   if (n.has_price()) {
@@ -342,8 +348,9 @@ OfferFit CompiledNeed::Evaluate(const ScoringCatalog::Offer& o,
       });
     }
   }
+  const Part* parts = parts_storage;
   double total_weight = 0, total = 0;
-  for (const Part& p : parts) total_weight += p.weight, total += p.weight * p.value;
+  for (size_t i = 0; i < n_parts; ++i) total_weight += parts[i].weight, total += parts[i].weight * parts[i].value;
   fit.score = total_weight > 0 ? total / total_weight : 1.0;
   if (criteria) {
     // The hard criteria that decided come first.
@@ -363,7 +370,8 @@ OfferFit CompiledNeed::Evaluate(const ScoringCatalog::Offer& o,
       c.set_detail(absl::StrCat("has ", absl::StrJoin(all, ", ")));
       criteria->push_back(std::move(c));
     }
-    for (const Part& p : parts) {
+    for (size_t i = 0; i < n_parts; ++i) {
+      const Part& p = parts[i];
       v1::CriterionResult c;
       c.set_criterion(p.name);
       c.set_outcome(p.outcome);
@@ -536,10 +544,18 @@ std::vector<v1::PairSuggestion> SuggestPairs(const std::vector<v1::Buyer>& buyer
         out.push_back({static_cast<int>(b), p, std::max(0.0, best[p]), 0, tier});
       }
       // Diversity: walk the buyer's candidates best first; each repeat of a (sub-kind, commune)
-      // already taken discounts the next one.
+      // already taken discounts the next one. Only the best few can be suggested: keep those
+      // (and every asked-for pair).
       std::sort(out.begin(), out.end(), [&](const Candidate& x, const Candidate& y) {
+        if ((x.tier > 0) != (y.tier > 0)) return x.tier > 0;
         return x.score != y.score ? x.score > y.score : x.provider < y.provider;
       });
+      size_t keep = static_cast<size_t>(std::max(50, options.top_per_buyer * 5));
+      size_t asked_count = static_cast<size_t>(std::count_if(out.begin(), out.end(), [](const Candidate& c) { return c.tier > 0; }));
+      if (out.size() > asked_count + keep) {
+        out.resize(asked_count + keep);
+        out.shrink_to_fit();
+      }
       std::map<std::pair<int, std::string>, int> seen;
       std::map<int, int> seen_kind;
       for (Candidate& c : out) {
