@@ -249,6 +249,40 @@ TEST_F(CliTest, SearchesOffersAndWatchesChanges) {
   EXPECT_NE(std::string::npos, r.output.find("delete offer    demo-0001/1")) << r.output;
 }
 
+TEST_F(CliTest, StoresBuyersAndSuggestsPairs) {
+  StartServer("--demo_dir " + testing::ProjectPath("server/demo"));
+  CommandResult r = Atable("buyers list");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("demo-giftbox  Coffrets Évasion  (gift box, 1 need)")) << r.output;
+
+  std::string file = WriteFile("buyer.json", R"({"id": "spa-lover", "name": "Bien-être Box", "kind": "BUYER_KIND_GIFT_BOX",
+    "needs": [{"id": "spa", "description": "spa days for two", "sub_kinds": ["OFFER_SUB_KIND_WELLNESS"], "group_size": 2}]})");
+  r = Atable("buyers put " + file);
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_EQ("stored spa-lover  Bien-être Box  (gift box, 1 need)\n", r.output);
+
+  r = Atable("pairs suggest --buyer spa-lover --top 3");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("spa days for two: ")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("3 pairs")) << r.output;
+
+  // A requested pair comes first, marked; a refused one never comes.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex("\n1 +spa-lover +([^ ]+)")));
+  std::string first = m[1];
+  r = Atable("pairs suggest --buyer spa-lover --top 3 --request af-15110-arev-hotel:spa-lover --refuse spa-lover:" + first);
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("\n1 +spa-lover +af-15110-arev-hotel +[0-9.]+ +provider "))) << r.output;
+  EXPECT_EQ(std::string::npos, r.output.find(" " + first + " ")) << r.output;
+
+  r = Atable("pairs suggest --request nonsense");
+  EXPECT_EQ(2, r.exit_code);
+  EXPECT_EQ("atable: --request nonsense: expected FROM:TO (two participant ids)\n", r.output);
+  r = Atable("buyers get nobody");
+  EXPECT_EQ(1, r.exit_code);
+  EXPECT_EQ("atable: not found: buyer nobody not found\n", r.output);
+}
+
 TEST_F(CliTest, ServerRefusesABusyDataFolder) {
   StartServer();
   CommandResult r = RunCommand(absl::StrCat(ATABLE_SERVER_BINARY, " --listen 127.0.0.1:0 --data ", dir_.Sub("data")));

@@ -1,0 +1,526 @@
+#include "server/core/schedule/solver.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lemon/network_simplex.h"
+#include "lemon/smart_graph.h"
+
+namespace atable::schedule {
+namespace {
+
+constexpr double kUnplacedCost = 1000;  // an unplaced meeting costs more than any day's gaps
+constexpr double kMoveCost = 3;         // re-planning: a moved meeting costs more than a gap
+
+SlotMask FirstSlots(int n) { return n >= 64 ? ~SlotMask{0} : ((SlotMask{1} << n) - 1); }
+
+// splitmix64: the same sequence everywhere.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  int Below(int n) { return static_cast<int>(Next() % static_cast<uint64_t>(n)); }
+  double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+  // A random set bit of a non-zero mask.
+  int BitOf(SlotMask mask) {
+    int k = Below(__builtin_popcountll(mask));
+    while (k-- > 0) mask &= mask - 1;
+    return __builtin_ctzll(mask);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+SlotMask SessionMask(const Problem& p, Session s) {
+  SlotMask all = FirstSlots(p.slots), morning = FirstSlots(p.morning_slots);
+  return s == Session::kMorning ? morning : s == Session::kAfternoon ? all & ~morning : all;
+}
+
+// The placement being searched: where each meeting is, who is busy when, the energy.
+class State {
+ public:
+  State(const Problem& p, const std::vector<Meeting>& ms) : p_(p), ms_(ms) {
+    allowed_.resize(ms.size());
+    for (size_t m = 0; m < ms.size(); ++m) allowed_[m] = AllowedSlots(p, ms[m]);
+    slot_.assign(ms.size(), -1);
+    pos_.assign(ms.size(), -1);
+    prev_.assign(ms.size(), -1);
+    busy_.assign(p.participants.size(), 0);
+    occ_.assign(p.participants.size() * kMaxSlots, -1);
+    members_.resize(p.slots);
+    unplaced_ = static_cast<int>(ms.size());
+  }
+
+  double Energy() const { return unplaced_ * kUnplacedCost + gaps_ + moved_ * kMoveCost; }
+  int slot(int m) const { return slot_[m]; }
+  SlotMask allowed(int m) const { return allowed_[m]; }
+  int unplaced() const { return unplaced_; }
+  int gaps() const { return gaps_; }
+  int moved() const { return moved_; }
+  int prev(int m) const { return prev_[m]; }
+  void set_prev(int m, int s) { prev_[m] = s; }
+  int OccupantOf(int participant, int s) const { return occ_[participant * kMaxSlots + s]; }
+  const std::vector<int>& members(int s) const { return members_[s]; }
+  bool Fits(int m, int s) const {
+    return (allowed_[m] >> s & 1) && OccupantOf(ms_[m].a, s) < 0 && OccupantOf(ms_[m].b, s) < 0 &&
+           static_cast<int>(members_[s].size()) < p_.tables;
+  }
+  // Energy change of placing unplaced `m` at `s` (which it must fit).
+  double PlaceDelta(int m, int s) const {
+    const Meeting& x = ms_[m];
+    SlotMask bit = SlotMask{1} << s;
+    double d = -kUnplacedCost + GapsOf(busy_[x.a] | bit) - GapsOf(busy_[x.a]) + GapsOf(busy_[x.b] | bit) - GapsOf(busy_[x.b]);
+    if (prev_[m] >= 0 && prev_[m] != s) d += kMoveCost;
+    return d;
+  }
+
+  void Place(int m, int s) {
+    const Meeting& x = ms_[m];
+    SlotMask bit = SlotMask{1} << s;
+    for (int q : {x.a, x.b}) {
+      gaps_ -= GapsOf(busy_[q]);
+      busy_[q] |= bit;
+      gaps_ += GapsOf(busy_[q]);
+      occ_[q * kMaxSlots + s] = m;
+    }
+    slot_[m] = s;
+    pos_[m] = static_cast<int>(members_[s].size());
+    members_[s].push_back(m);
+    --unplaced_;
+    if (prev_[m] >= 0 && prev_[m] != s) ++moved_;
+  }
+
+  void Remove(int m) {
+    int s = slot_[m];
+    if (s < 0) return;
+    const Meeting& x = ms_[m];
+    SlotMask bit = SlotMask{1} << s;
+    for (int q : {x.a, x.b}) {
+      gaps_ -= GapsOf(busy_[q]);
+      busy_[q] &= ~bit;
+      gaps_ += GapsOf(busy_[q]);
+      occ_[q * kMaxSlots + s] = -1;
+    }
+    std::vector<int>& list = members_[s];
+    int last = list.back();
+    list[pos_[m]] = last;
+    pos_[last] = pos_[m];
+    list.pop_back();
+    slot_[m] = -1;
+    pos_[m] = -1;
+    ++unplaced_;
+    if (prev_[m] >= 0 && prev_[m] != s) --moved_;
+  }
+
+  const std::vector<int>& slots() const { return slot_; }
+
+ private:
+  const Problem& p_;
+  const std::vector<Meeting>& ms_;
+  std::vector<SlotMask> allowed_;
+  std::vector<int> slot_, pos_, prev_;
+  std::vector<SlotMask> busy_;
+  std::vector<int> occ_;  // participant * kMaxSlots + slot -> meeting
+  std::vector<std::vector<int>> members_;
+  int unplaced_ = 0, gaps_ = 0, moved_ = 0;
+};
+
+absl::Status CheckProblem(const Problem& p) {
+  if (p.slots < 1 || p.slots > kMaxSlots) return absl::InvalidArgumentError(absl::StrCat("slots: must be in 1-", kMaxSlots));
+  if (p.morning_slots < 0 || p.morning_slots > p.slots) return absl::InvalidArgumentError("morning_slots: must be in 0-slots");
+  if (p.tables < 1) return absl::InvalidArgumentError("tables: must be at least 1");
+  int n = static_cast<int>(p.participants.size());
+  for (size_t i = 0; i < p.meetings.size(); ++i) {
+    const Meeting& m = p.meetings[i];
+    if (m.a < 0 || m.a >= n || m.b < 0 || m.b >= n || m.a == m.b) {
+      return absl::InvalidArgumentError(absl::StrCat("meetings[", i, "]: needs two different known participants"));
+    }
+    if (m.fixed_slot >= p.slots) return absl::InvalidArgumentError(absl::StrCat("meetings[", i, "].fixed_slot: beyond the last slot"));
+  }
+  for (size_t i = 0; i < p.candidates.size(); ++i) {
+    const Candidate& c = p.candidates[i];
+    if (c.buyer < 0 || c.buyer >= n || c.provider < 0 || c.provider >= n ||
+        p.participants[c.buyer].role != Role::kBuyer || p.participants[c.provider].role != Role::kProvider) {
+      return absl::InvalidArgumentError(absl::StrCat("candidates[", i, "]: must pair a buyer with a provider"));
+    }
+  }
+  if (p.buyer_keeps_table) {
+    int buyers = 0;
+    for (const auto& q : p.participants) buyers += q.role == Role::kBuyer;
+    if (buyers > p.tables) {
+      return absl::InvalidArgumentError(absl::StrCat("tables: ", buyers, " buyers keep a table each but there are ", p.tables, " tables"));
+    }
+    for (size_t i = 0; i < p.meetings.size(); ++i) {
+      const Meeting& m = p.meetings[i];
+      if ((p.participants[m.a].role == Role::kBuyer) == (p.participants[m.b].role == Role::kBuyer)) {
+        return absl::InvalidArgumentError(absl::StrCat("meetings[", i, "]: with buyers keeping their table, each meeting needs exactly one buyer"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string Why(const Problem& p, const State& st, const Meeting& m, int index) {
+  const std::string& a = p.participants[m.a].id;
+  const std::string& b = p.participants[m.b].id;
+  SlotMask common = ~p.participants[m.a].forbidden & ~p.participants[m.b].forbidden & FirstSlots(p.slots);
+  if (common == 0) return absl::StrCat(a, " and ", b, " are never free at the same time");
+  if (st.allowed(index) == 0) {
+    if (m.fixed_slot >= 0) return absl::StrCat("slot ", m.fixed_slot + 1, " is not free for both ", a, " and ", b);
+    return absl::StrCat(a, " and ", b, " are never both free in the ",
+                        m.session == Session::kMorning ? "morning" : "afternoon", " session");
+  }
+  // Where could it go, and what is in the way there?
+  bool a_full = true, b_full = true, tables_full = true;
+  for (SlotMask mask = st.allowed(index); mask; mask &= mask - 1) {
+    int s = __builtin_ctzll(mask);
+    if (st.OccupantOf(m.a, s) < 0) a_full = false;
+    if (st.OccupantOf(m.b, s) < 0) b_full = false;
+    if (static_cast<int>(st.members(s).size()) < p.tables) tables_full = false;
+  }
+  if (a_full) return absl::StrCat(a, " has meetings in every slot where ", b, " is free");
+  if (b_full) return absl::StrCat(b, " has meetings in every slot where ", a, " is free");
+  if (tables_full) return "every table is taken in the slots where both are free";
+  return absl::StrCat("no slot left where both ", a, " and ", b, " are free and a table is too");
+}
+
+}  // namespace
+
+SlotMask AllowedSlots(const Problem& p, const Meeting& m) {
+  SlotMask mask = FirstSlots(p.slots) & ~p.participants[m.a].forbidden & ~p.participants[m.b].forbidden &
+                  SessionMask(p, m.session);
+  if (m.fixed_slot >= 0) mask &= SlotMask{1} << m.fixed_slot;
+  return mask;
+}
+
+std::vector<Meeting> ChoosePairs(const Problem& p, double* bound) {
+  using Graph = lemon::SmartDigraph;
+  Graph g;
+  int n = static_cast<int>(p.participants.size());
+  std::vector<Graph::Node> node(n);
+  for (int i = 0; i < n; ++i) node[i] = g.addNode();
+  Graph::Node source = g.addNode(), sink = g.addNode();
+  Graph::ArcMap<int64_t> cap(g), lower(g), cost(g);
+  auto capacity = [&](int i) {
+    const Participant& q = p.participants[i];
+    int free = __builtin_popcountll(FirstSlots(p.slots) & ~q.forbidden);
+    return q.max_meetings > 0 ? std::min(q.max_meetings, free) : free;
+  };
+  int64_t total = 0;
+  std::vector<Graph::Arc> side(n);
+  std::vector<bool> has_side(n, false);
+  for (const Candidate& c : p.candidates) {
+    for (int i : {c.buyer, c.provider}) {
+      if (has_side[i]) continue;
+      has_side[i] = true;
+      side[i] = p.participants[i].role == Role::kBuyer ? g.addArc(source, node[i]) : g.addArc(node[i], sink);
+      cap[side[i]] = capacity(i);
+      lower[side[i]] = 0;
+      cost[side[i]] = 0;
+      if (p.participants[i].role == Role::kBuyer) total += capacity(i);
+    }
+  }
+  std::vector<Graph::Arc> pair_arc(p.candidates.size());
+  for (size_t k = 0; k < p.candidates.size(); ++k) {
+    const Candidate& c = p.candidates[k];
+    pair_arc[k] = g.addArc(node[c.buyer], node[c.provider]);
+    cap[pair_arc[k]] = 1;
+    lower[pair_arc[k]] = 0;
+    cost[pair_arc[k]] = -std::llround(std::max(0.0, c.value) * 1000);
+  }
+  Graph::Arc bypass = g.addArc(source, sink);
+  cap[bypass] = total;
+  lower[bypass] = 0;
+  cost[bypass] = 0;
+  lemon::NetworkSimplex<Graph, int64_t, int64_t> solver(g);
+  solver.upperMap(cap).lowerMap(lower).costMap(cost).stSupply(source, sink, total);
+  std::vector<Meeting> chosen;
+  *bound = 0;
+  if (solver.run() != lemon::NetworkSimplex<Graph, int64_t, int64_t>::OPTIMAL) return chosen;
+  for (size_t k = 0; k < p.candidates.size(); ++k) {
+    if (solver.flow(pair_arc[k]) > 0) {
+      const Candidate& c = p.candidates[k];
+      Meeting m;
+      m.a = c.buyer;
+      m.b = c.provider;
+      m.value = c.value;
+      m.origin = c.origin;
+      chosen.push_back(m);
+      *bound += c.value;
+    }
+  }
+  return chosen;
+}
+
+int IdleGapsLowerBound(const Problem& p, const std::vector<Meeting>& meetings) {
+  std::vector<int> count(p.participants.size(), 0);
+  for (const Meeting& m : meetings) ++count[m.a], ++count[m.b];
+  int bound = 0;
+  for (size_t i = 0; i < p.participants.size(); ++i) {
+    if (count[i] < 2) continue;
+    // Runs of slots the participant can attend, longest first; its meetings need the fewest runs
+    // whose lengths add up to their number, and every run after the first means a gap.
+    SlotMask free = FirstSlots(p.slots) & ~p.participants[i].forbidden;
+    std::vector<int> runs;
+    int len = 0;
+    for (int s = 0; s <= p.slots; ++s) {
+      if (s < p.slots && (free >> s & 1)) {
+        ++len;
+      } else if (len > 0) {
+        runs.push_back(len);
+        len = 0;
+      }
+    }
+    std::sort(runs.rbegin(), runs.rend());
+    int covered = 0, used = 0;
+    for (int r : runs) {
+      if (covered >= count[i]) break;
+      covered += r;
+      ++used;
+    }
+    bound += std::max(0, used - 1);
+  }
+  return bound;
+}
+
+absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
+  if (absl::Status s = CheckProblem(p); !s.ok()) return s;
+  auto report = [&](const std::string& phase, double fraction, int placed, int unplaced, int gaps) {
+    if (options.progress) options.progress({phase, fraction, placed, unplaced, gaps});
+  };
+  auto stop = [&] {
+    return (options.cancel != nullptr && options.cancel->load()) || absl::Now() >= options.deadline;
+  };
+  Schedule out;
+  if (!p.meetings.empty()) {
+    out.meetings = p.meetings;
+    for (const Meeting& m : out.meetings) out.value_bound += m.value;
+  } else {
+    report("choosing pairs", 0, 0, 0, 0);
+    out.meetings = ChoosePairs(p, &out.value_bound);
+  }
+  const std::vector<Meeting>& ms = out.meetings;
+  const int n = static_cast<int>(ms.size());
+  State st(p, ms);
+
+  // Re-planning: where each pair met before.
+  if (options.previous != nullptr && options.previous_problem != nullptr) {
+    std::multimap<std::pair<std::string, std::string>, int> before;
+    for (const Placed& pl : options.previous->placed) {
+      const Meeting& m = options.previous->meetings[pl.meeting];
+      std::string a = options.previous_problem->participants[m.a].id, b = options.previous_problem->participants[m.b].id;
+      before.emplace(std::minmax(a, b), pl.slot);
+    }
+    for (int m = 0; m < n; ++m) {
+      auto it = before.find(std::minmax(p.participants[ms[m].a].id, p.participants[ms[m].b].id));
+      if (it != before.end()) {
+        st.set_prev(m, it->second);
+        before.erase(it);
+      }
+    }
+  }
+
+  // Construction: fixed meetings, then the most constrained first, each where it adds least.
+  report("placing", 0, 0, n, 0);
+  std::vector<int> order(n);
+  for (int m = 0; m < n; ++m) order[m] = m;
+  std::vector<int> degree(p.participants.size(), 0);
+  for (const Meeting& m : ms) ++degree[m.a], ++degree[m.b];
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+    bool fx = ms[x].fixed_slot >= 0, fy = ms[y].fixed_slot >= 0;
+    if (fx != fy) return fx;
+    int ax = __builtin_popcountll(st.allowed(x)), ay = __builtin_popcountll(st.allowed(y));
+    if (ax != ay) return ax < ay;
+    return degree[ms[x].a] + degree[ms[x].b] > degree[ms[y].a] + degree[ms[y].b];
+  });
+  for (int m : order) {
+    int best = -1;
+    double best_delta = 0;
+    for (SlotMask mask = st.allowed(m); mask; mask &= mask - 1) {
+      int s = __builtin_ctzll(mask);
+      if (!st.Fits(m, s)) continue;
+      double d = st.PlaceDelta(m, s);
+      if (best < 0 || d < best_delta) best = s, best_delta = d;
+    }
+    if (best >= 0) st.Place(m, best);
+  }
+
+  // Local search: move a meeting to another slot it may take, pushing what is in the way back to
+  // where it came from (or out), annealed; the best state is kept.
+  int lower_bound = IdleGapsLowerBound(p, ms);
+  int64_t budget = options.iterations > 0 ? options.iterations : std::max<int64_t>(400000, 4000LL * n);
+  std::vector<int> best_slots = st.slots();
+  double best_energy = st.Energy();
+  int best_gaps = st.gaps(), best_unplaced = st.unplaced();
+  Rng rng(options.seed);
+  std::vector<int> movable;
+  for (int m = 0; m < n; ++m) {
+    if (ms[m].fixed_slot < 0 && __builtin_popcountll(st.allowed(m)) > 0) movable.push_back(m);
+  }
+  std::vector<std::pair<int, int>> undo;  // (meeting, slot before)
+  const double t_start = 1.5, t_end = 0.02;
+  int64_t it = 0;
+  for (; it < budget && !movable.empty(); ++it) {
+    if ((it & 4095) == 0) {
+      if (stop()) {
+        out.stopped_early = true;
+        break;
+      }
+      if ((it & 262143) == 0) report("improving", static_cast<double>(it) / budget, n - best_unplaced, best_unplaced, best_gaps);
+    }
+    if (best_unplaced == 0 && best_gaps <= lower_bound && st.moved() == 0) break;  // optimal
+    // Four rounds, each cooling from hot again, so that one cold trap does not end the search.
+    int64_t round_length = budget / 4 + 1;
+    double temp = t_start * std::pow(t_end / t_start, static_cast<double>(it % round_length) / round_length);
+    if (rng.Below(10) == 0) {
+      // Exchange two whole slots: every meeting of one goes to the other, if all may.
+      int s1 = rng.Below(p.slots), s2 = rng.Below(p.slots);
+      if (s1 == s2) continue;
+      bool can = true;
+      for (int x : st.members(s1)) can = can && ms[x].fixed_slot < 0 && (st.allowed(x) >> s2 & 1);
+      for (int x : st.members(s2)) can = can && ms[x].fixed_slot < 0 && (st.allowed(x) >> s1 & 1);
+      if (!can) continue;
+      double before = st.Energy();
+      std::vector<int> one = st.members(s1), two = st.members(s2);
+      for (int x : one) st.Remove(x);
+      for (int x : two) st.Remove(x);
+      for (int x : one) st.Place(x, s2);
+      for (int x : two) st.Place(x, s1);
+      double delta = st.Energy() - before;
+      if (delta <= 0 || rng.Unit() < std::exp(-delta / temp)) {
+        if (st.Energy() < best_energy) {
+          best_energy = st.Energy();
+          best_slots = st.slots();
+          best_gaps = st.gaps();
+          best_unplaced = st.unplaced();
+        }
+      } else {
+        for (int x : one) st.Remove(x);
+        for (int x : two) st.Remove(x);
+        for (int x : one) st.Place(x, s1);
+        for (int x : two) st.Place(x, s2);
+      }
+      continue;
+    }
+    int m = movable[rng.Below(static_cast<int>(movable.size()))];
+    int from = st.slot(m);
+    SlotMask choices = st.allowed(m) & ~(from >= 0 ? SlotMask{1} << from : 0);
+    if (choices == 0) continue;
+    int to = rng.BitOf(choices);
+    double before = st.Energy();
+    undo.clear();
+    undo.emplace_back(m, from);
+    if (from >= 0) st.Remove(m);
+    // What is in the way at `to`: the participants' meetings there, or a full slot.
+    int in_way[3];
+    int k = 0;
+    for (int q : {ms[m].a, ms[m].b}) {
+      int other = st.OccupantOf(q, to);
+      if (other >= 0 && (k == 0 || in_way[0] != other)) in_way[k++] = other;
+    }
+    if (k == 0 && static_cast<int>(st.members(to).size()) >= p.tables) {
+      const std::vector<int>& there = st.members(to);
+      in_way[k++] = there[rng.Below(static_cast<int>(there.size()))];
+    }
+    bool blocked = false;
+    for (int i = 0; i < k; ++i) blocked = blocked || ms[in_way[i]].fixed_slot >= 0;
+    if (blocked) {
+      if (from >= 0) st.Place(m, from);
+      continue;
+    }
+    for (int i = 0; i < k; ++i) {
+      undo.emplace_back(in_way[i], to);
+      st.Remove(in_way[i]);
+    }
+    st.Place(m, to);
+    for (int i = 0; i < k; ++i) {
+      if (from >= 0 && st.Fits(in_way[i], from)) st.Place(in_way[i], from);
+    }
+    double delta = st.Energy() - before;
+    if (delta <= 0 || rng.Unit() < std::exp(-delta / temp)) {
+      if (st.Energy() < best_energy) {
+        best_energy = st.Energy();
+        best_slots = st.slots();
+        best_gaps = st.gaps();
+        best_unplaced = st.unplaced();
+      }
+      continue;
+    }
+    for (const auto& [x, s] : undo) st.Remove(x);
+    for (const auto& [x, s] : undo) {
+      if (s >= 0) st.Place(x, s);
+    }
+  }
+
+  // The best state found, with tables.
+  State final_state(p, ms);
+  for (int m = 0; m < n; ++m) final_state.set_prev(m, st.prev(m));
+  for (int m = 0; m < n; ++m) {
+    if (best_slots[m] >= 0) final_state.Place(m, best_slots[m]);
+  }
+  std::vector<int> buyer_table(p.participants.size(), -1);
+  if (p.buyer_keeps_table) {
+    int t = 0;
+    for (size_t i = 0; i < p.participants.size(); ++i) {
+      if (p.participants[i].role == Role::kBuyer) buyer_table[i] = t++;
+    }
+  }
+  std::vector<int> last_table(p.participants.size(), -1);
+  for (int s = 0; s < p.slots; ++s) {
+    std::vector<int> here = final_state.members(s);
+    std::sort(here.begin(), here.end());
+    std::vector<bool> used(p.tables, false);
+    std::vector<std::pair<int, int>> assigned;
+    std::vector<int> waiting;
+    for (int m : here) {
+      int t = -1;
+      if (p.buyer_keeps_table) {
+        t = buyer_table[ms[m].a] >= 0 ? buyer_table[ms[m].a] : buyer_table[ms[m].b];
+      } else {
+        for (int q : {ms[m].a, ms[m].b}) {  // stay at the table of the previous meeting
+          if (t < 0 && last_table[q] >= 0 && !used[last_table[q]]) t = last_table[q];
+        }
+      }
+      if (t >= 0) {
+        used[t] = true;
+        assigned.emplace_back(m, t);
+      } else {
+        waiting.push_back(m);
+      }
+    }
+    int next = 0;
+    for (int m : waiting) {
+      while (used[next]) ++next;
+      used[next] = true;
+      assigned.emplace_back(m, next);
+    }
+    std::sort(assigned.begin(), assigned.end());
+    for (const auto& [m, t] : assigned) {
+      out.placed.push_back({m, s, t});
+      out.value += ms[m].value;
+      last_table[ms[m].a] = last_table[ms[m].b] = t;
+    }
+  }
+  std::sort(out.placed.begin(), out.placed.end(), [](const Placed& x, const Placed& y) {
+    return x.slot != y.slot ? x.slot < y.slot : x.table < y.table;
+  });
+  for (int m = 0; m < n; ++m) {
+    if (final_state.slot(m) < 0) out.unplaced.push_back({m, Why(p, final_state, ms[m], m)});
+  }
+  out.idle_gaps = final_state.gaps();
+  out.idle_gaps_lower_bound = std::min(lower_bound, out.idle_gaps);
+  out.moved = final_state.moved();
+  report("done", 1, static_cast<int>(out.placed.size()), static_cast<int>(out.unplaced.size()), out.idle_gaps);
+  return out;
+}
+
+}  // namespace atable::schedule

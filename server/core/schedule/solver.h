@@ -1,0 +1,56 @@
+// The event-day solver: chooses the pairs (maximum-weight b-matching, exact by min-cost flow),
+// places them in slots and at tables, and makes the day pleasant (fewest idle gaps), with bounds.
+#ifndef ATABLE_SERVER_CORE_SCHEDULE_SOLVER_H_
+#define ATABLE_SERVER_CORE_SCHEDULE_SOLVER_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/core/schedule/problem.h"
+
+namespace atable::schedule {
+
+struct Progress {
+  std::string phase;  // "choosing pairs", "placing", "improving"
+  double fraction = 0;  // of the phase, 0-1
+  int placed = 0;
+  int unplaced = 0;
+  int idle_gaps = 0;
+};
+
+struct SolveOptions {
+  uint64_t seed = 1;
+  // Local-search moves; the same problem, seed and budget give the same schedule.
+  int64_t iterations = 0;  // 0: 4000 per meeting, at least 400,000
+  // Safety stops: the best schedule so far is returned (then stopped_early is set).
+  absl::Time deadline = absl::InfiniteFuture();
+  const std::atomic<bool>* cancel = nullptr;
+  std::function<void(const Progress&)> progress;  // called now and then, from the solving thread
+  // Re-planning: the previous schedule of this problem's participants. Meetings of the same pair
+  // start where they were; each one moved costs more than an idle gap. Meetings to keep in place
+  // (locked, or already held) carry a fixed_slot in the problem.
+  const Schedule* previous = nullptr;
+  const Problem* previous_problem = nullptr;  // participants of `previous` (ids are matched)
+};
+
+// Solves `problem`. INVALID_ARGUMENT for a malformed problem (slots beyond 64, a meeting with an
+// unknown participant, candidates that are not buyer-provider pairs, more buyers than tables when
+// buyers keep their table); an infeasible one is not an error: its meetings are reported unplaced
+// with the reason.
+absl::StatusOr<Schedule> Solve(const Problem& problem, const SolveOptions& options = {});
+
+// Chooses the meetings among the candidates: the maximum total value within each participant's
+// capacity (its cap and its free slots), exact. Returns the chosen meetings; `*bound` receives the
+// optimum value, which bounds the value of any timetable.
+std::vector<Meeting> ChoosePairs(const Problem& problem, double* bound);
+
+// The fewest idle gaps any timetable of `meetings` can have, by a count per participant (how many
+// runs of free slots its meetings must spread over).
+int IdleGapsLowerBound(const Problem& problem, const std::vector<Meeting>& meetings);
+
+}  // namespace atable::schedule
+
+#endif  // ATABLE_SERVER_CORE_SCHEDULE_SOLVER_H_

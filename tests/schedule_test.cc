@@ -1,0 +1,340 @@
+// The event-day solver: hard constraints checked by a validator of the test's own, optimality
+// against an exact MIP solved by CBC on small random instances, infeasibility, re-planning,
+// determinism and cancellation.
+#include <atomic>
+#include <map>
+#include <random>
+#include <set>
+
+#include "CbcModel.hpp"
+#include "CoinModel.hpp"
+#include "OsiClpSolverInterface.hpp"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "server/core/schedule/solver.h"
+#include "tests/test_util.h"
+
+namespace atable::schedule {
+namespace {
+
+// Every hard constraint, written without the solver's code. Returns "" or the first violation.
+std::string Violation(const Problem& p, const Schedule& s) {
+  std::set<std::pair<int, int>> busy;  // (participant, slot)
+  std::set<std::pair<int, int>> table_used;  // (slot, table)
+  std::map<int, int> per_slot;
+  std::set<int> seen;
+  int buyer_table = 0;
+  std::map<int, int> table_of_buyer;
+  for (size_t i = 0; i < p.participants.size(); ++i) {
+    if (p.participants[i].role == Role::kBuyer) table_of_buyer[static_cast<int>(i)] = buyer_table++;
+  }
+  for (const Placed& pl : s.placed) {
+    if (!seen.insert(pl.meeting).second) return absl::StrCat("meeting ", pl.meeting, " placed twice");
+    const Meeting& m = s.meetings[pl.meeting];
+    if (pl.slot < 0 || pl.slot >= p.slots) return "slot out of range";
+    if (pl.table < 0 || pl.table >= p.tables) return "table out of range";
+    for (int q : {m.a, m.b}) {
+      if (p.participants[q].forbidden >> pl.slot & 1) return absl::StrCat(p.participants[q].id, " forbidden at ", pl.slot);
+      if (!busy.insert({q, pl.slot}).second) return absl::StrCat(p.participants[q].id, " twice at ", pl.slot);
+    }
+    if (m.session == Session::kMorning && pl.slot >= p.morning_slots) return "morning meeting in the afternoon";
+    if (m.session == Session::kAfternoon && pl.slot < p.morning_slots) return "afternoon meeting in the morning";
+    if (m.fixed_slot >= 0 && pl.slot != m.fixed_slot) return "fixed meeting moved";
+    if (++per_slot[pl.slot] > p.tables) return "more meetings than tables";
+    if (!table_used.insert({pl.slot, pl.table}).second) return "two meetings at one table";
+    if (p.buyer_keeps_table) {
+      int buyer = p.participants[m.a].role == Role::kBuyer ? m.a : m.b;
+      if (table_of_buyer[buyer] != pl.table) return "buyer away from its table";
+    }
+  }
+  if (seen.size() + s.unplaced.size() != s.meetings.size()) return "meetings neither placed nor unplaced";
+  // Gaps, counted slot by slot.
+  int gaps = 0;
+  for (size_t q = 0; q < p.participants.size(); ++q) {
+    int first = -1, last = -1;
+    for (int t = 0; t < p.slots; ++t) {
+      if (busy.count({static_cast<int>(q), t})) {
+        if (first < 0) first = t;
+        last = t;
+      }
+    }
+    for (int t = first + 1; first >= 0 && t <= last; ++t) {
+      if (!busy.count({static_cast<int>(q), t}) && busy.count({static_cast<int>(q), t - 1})) ++gaps;
+    }
+  }
+  if (gaps != s.idle_gaps) return absl::StrCat("idle gaps reported ", s.idle_gaps, ", counted ", gaps);
+  return "";
+}
+
+Problem Complete(int buyers, int providers, int slots, int tables) {
+  Problem p;
+  p.slots = slots;
+  p.morning_slots = slots;
+  p.tables = tables;
+  for (int i = 0; i < buyers; ++i) p.participants.push_back({absl::StrCat("b", i), "", Role::kBuyer});
+  for (int i = 0; i < providers; ++i) p.participants.push_back({absl::StrCat("p", i), "", Role::kProvider});
+  for (int i = 0; i < buyers; ++i) {
+    for (int j = 0; j < providers; ++j) {
+      Meeting m;
+      m.a = i;
+      m.b = buyers + j;
+      m.value = 1;
+      p.meetings.push_back(m);
+    }
+  }
+  return p;
+}
+
+TEST(ScheduleTest, CompleteBipartiteFitsInDeltaSlots) {
+  // König: with everyone free all day, Δ slots suffice, and then no one waits.
+  Problem p = Complete(4, 4, 4, 4);
+  auto s = Solve(p);
+  ASSERT_OK(s);
+  EXPECT_EQ("", Violation(p, *s));
+  EXPECT_EQ(16u, s->placed.size());
+  EXPECT_EQ(0, s->idle_gaps);
+  EXPECT_EQ(16, s->value);
+}
+
+TEST(ScheduleTest, ReportsWhatCannotBePlacedAndWhy) {
+  Problem p = Complete(1, 2, 2, 1);
+  p.participants[1].forbidden = 0b11;  // p0 never there
+  auto s = Solve(p);
+  ASSERT_OK(s);
+  EXPECT_EQ("", Violation(p, *s));
+  ASSERT_EQ(1u, s->unplaced.size());
+  EXPECT_EQ("b0 and p0 are never free at the same time", s->unplaced[0].reason);
+
+  Problem tables = Complete(3, 1, 2, 1);  // 3 buyers want p0: 2 slots only
+  s = Solve(tables);
+  ASSERT_OK(s);
+  EXPECT_EQ("", Violation(tables, *s));
+  ASSERT_EQ(1u, s->unplaced.size());
+  EXPECT_EQ("p0 has meetings in every slot where b" + s->unplaced[0].reason.substr(s->unplaced[0].reason.find(" where b") + 8),
+            s->unplaced[0].reason);
+  EXPECT_EQ(2, s->value);
+  EXPECT_EQ(3, s->value_bound);
+
+  Problem bad = Complete(1, 1, 2, 1);
+  bad.slots = 65;
+  EXPECT_EQ(absl::StatusCode::kInvalidArgument, Solve(bad).status().code());
+}
+
+TEST(ScheduleTest, BuyersKeepTheirTable) {
+  Problem p = Complete(3, 5, 6, 3);
+  p.buyer_keeps_table = true;
+  auto s = Solve(p);
+  ASSERT_OK(s);
+  EXPECT_EQ("", Violation(p, *s));
+  EXPECT_EQ(15u, s->placed.size());
+  p.tables = 2;
+  EXPECT_EQ("tables: 3 buyers keep a table each but there are 2 tables", Solve(p).status().message());
+}
+
+TEST(ScheduleTest, SameSeedSameScheduleAndCancellationStaysValid) {
+  Problem p = Complete(6, 8, 10, 5);
+  std::mt19937 rng(3);
+  for (auto& q : p.participants) q.forbidden = (rng() % 3 == 0) ? SlotMask{1} << (rng() % 10) : 0;
+  SolveOptions options;
+  options.seed = 42;
+  auto a = Solve(p, options), b = Solve(p, options);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  ASSERT_EQ(a->placed.size(), b->placed.size());
+  for (size_t i = 0; i < a->placed.size(); ++i) {
+    EXPECT_EQ(a->placed[i].meeting, b->placed[i].meeting);
+    EXPECT_EQ(a->placed[i].slot, b->placed[i].slot);
+    EXPECT_EQ(a->placed[i].table, b->placed[i].table);
+  }
+  std::atomic<bool> cancel{true};
+  options.cancel = &cancel;
+  auto c = Solve(p, options);
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->stopped_early);
+  EXPECT_EQ("", Violation(p, *c));
+  EXPECT_FALSE(c->placed.empty());
+}
+
+TEST(ScheduleTest, ReplanningKeepsLockedMeetingsAndMovesFew) {
+  Problem p = Complete(5, 6, 8, 5);
+  auto first = Solve(p);
+  ASSERT_OK(first);
+  ASSERT_EQ(30u, first->placed.size());
+  // The day changes: p0 is gone, and the meetings of the first two slots are held (locked).
+  Problem next = p;
+  next.participants[5].forbidden = ~SlotMask{0};
+  for (const Placed& pl : first->placed) {
+    if (pl.slot < 2) next.meetings[pl.meeting].fixed_slot = pl.slot;
+  }
+  SolveOptions options;
+  options.previous = &*first;
+  options.previous_problem = &p;
+  auto second = Solve(next, options);
+  ASSERT_OK(second);
+  EXPECT_EQ("", Violation(next, *second));
+  for (const Placed& pl : first->placed) {
+    if (pl.slot < 2 && first->meetings[pl.meeting].a != 5 && first->meetings[pl.meeting].b != 5) {
+      bool kept = false;
+      for (const Placed& q : second->placed) kept = kept || (q.meeting == pl.meeting && q.slot == pl.slot);
+      EXPECT_TRUE(kept) << "locked meeting " << pl.meeting << " moved";
+    }
+  }
+  EXPECT_EQ(5u, second->unplaced.size());  // p0's meetings
+  EXPECT_LE(second->moved, 3) << "moved " << second->moved;
+}
+
+// The exact optimum by CBC: the best pair choice value, and the fewest idle gaps placing them all.
+struct Exact {
+  double value = 0;
+  int gaps = -1;  // -1: the chosen meetings cannot all be placed
+};
+
+double ExactPairValue(const Problem& p) {
+  CoinModel model;
+  int n = static_cast<int>(p.candidates.size());
+  for (int k = 0; k < n; ++k) {
+    model.setColumnBounds(k, 0, 1);
+    model.setColumnObjective(k, -p.candidates[k].value);
+    model.setColumnIsInteger(k, true);
+  }
+  int row = 0;
+  for (size_t q = 0; q < p.participants.size(); ++q) {
+    int free = 0;
+    for (int s = 0; s < p.slots; ++s) free += !(p.participants[q].forbidden >> s & 1);
+    int cap = p.participants[q].max_meetings > 0 ? std::min(p.participants[q].max_meetings, free) : free;
+    bool any = false;
+    for (int k = 0; k < n; ++k) {
+      if (p.candidates[k].buyer == static_cast<int>(q) || p.candidates[k].provider == static_cast<int>(q)) {
+        model.setElement(row, k, 1);
+        any = true;
+      }
+    }
+    if (any) model.setRowBounds(row++, -COIN_DBL_MAX, cap);
+  }
+  OsiClpSolverInterface solver;
+  solver.loadFromCoinModel(model);
+  solver.messageHandler()->setLogLevel(0);
+  CbcModel cbc(solver);
+  cbc.setLogLevel(0);
+  cbc.branchAndBound();
+  return -cbc.getObjValue();
+}
+
+int ExactGaps(const Problem& p, const std::vector<Meeting>& ms) {
+  CoinModel model;
+  int S = p.slots, P = static_cast<int>(p.participants.size());
+  std::map<std::pair<int, int>, int> x;  // (meeting, slot) -> column
+  int col = 0;
+  for (size_t m = 0; m < ms.size(); ++m) {
+    SlotMask allowed = AllowedSlots(p, ms[m]);
+    for (int s = 0; s < S; ++s) {
+      if (!(allowed >> s & 1)) continue;
+      x[{static_cast<int>(m), s}] = col;
+      model.setColumnBounds(col, 0, 1);
+      model.setColumnIsInteger(col, true);
+      ++col;
+    }
+  }
+  // start[q][s] >= busy[q][s] - busy[q][s-1]; minimise the starts (busy runs).
+  std::vector<std::vector<int>> start(P, std::vector<int>(S));
+  for (int q = 0; q < P; ++q) {
+    for (int s = 0; s < S; ++s) {
+      start[q][s] = col;
+      model.setColumnBounds(col, 0, 1);
+      model.setColumnObjective(col, 1);
+      ++col;
+    }
+  }
+  int row = 0;
+  for (size_t m = 0; m < ms.size(); ++m) {  // each meeting once
+    bool any = false;
+    for (int s = 0; s < S; ++s) {
+      auto it = x.find({static_cast<int>(m), s});
+      if (it != x.end()) model.setElement(row, it->second, 1), any = true;
+    }
+    if (!any) return -1;
+    model.setRowBounds(row++, 1, 1);
+  }
+  for (int s = 0; s < S; ++s) {  // tables
+    for (size_t m = 0; m < ms.size(); ++m) {
+      auto it = x.find({static_cast<int>(m), s});
+      if (it != x.end()) model.setElement(row, it->second, 1);
+    }
+    model.setRowBounds(row++, -COIN_DBL_MAX, p.tables);
+  }
+  for (int q = 0; q < P; ++q) {
+    for (int s = 0; s < S; ++s) {
+      // busy(q,s) <= 1
+      for (size_t m = 0; m < ms.size(); ++m) {
+        if (ms[m].a != q && ms[m].b != q) continue;
+        auto it = x.find({static_cast<int>(m), s});
+        if (it != x.end()) model.setElement(row, it->second, 1);
+      }
+      model.setRowBounds(row++, -COIN_DBL_MAX, 1);
+      // busy(q,s) - busy(q,s-1) - start(q,s) <= 0
+      for (size_t m = 0; m < ms.size(); ++m) {
+        if (ms[m].a != q && ms[m].b != q) continue;
+        auto now = x.find({static_cast<int>(m), s});
+        if (now != x.end()) model.setElement(row, now->second, 1);
+        auto before = x.find({static_cast<int>(m), s - 1});
+        if (s > 0 && before != x.end()) model.setElement(row, before->second, -1);
+      }
+      model.setElement(row, start[q][s], -1);
+      model.setRowBounds(row++, -COIN_DBL_MAX, 0);
+    }
+  }
+  OsiClpSolverInterface solver;
+  solver.loadFromCoinModel(model);
+  solver.messageHandler()->setLogLevel(0);
+  CbcModel cbc(solver);
+  cbc.setLogLevel(0);
+  cbc.branchAndBound();
+  if (!cbc.isProvenOptimal()) return -1;
+  std::set<int> with_meetings;
+  for (const Meeting& m : ms) with_meetings.insert(m.a), with_meetings.insert(m.b);
+  return static_cast<int>(std::lround(cbc.getObjValue())) - static_cast<int>(with_meetings.size());
+}
+
+TEST(ScheduleTest, MatchesTheExactOptimumOnSmallRandomInstances) {
+  std::mt19937 rng(2026);
+  int compared_gaps = 0;
+  for (int instance = 0; instance < 30; ++instance) {
+    Problem p;
+    int buyers = 2 + static_cast<int>(rng() % 3), providers = 3 + static_cast<int>(rng() % 3);
+    p.slots = 4 + static_cast<int>(rng() % 3);
+    p.morning_slots = p.slots;
+    p.tables = 2 + static_cast<int>(rng() % 3);
+    for (int i = 0; i < buyers + providers; ++i) {
+      Participant q;
+      q.id = absl::StrCat(i < buyers ? "b" : "p", i);
+      q.role = i < buyers ? Role::kBuyer : Role::kProvider;
+      for (int s = 0; s < p.slots; ++s) {
+        if (rng() % 6 == 0) q.forbidden |= SlotMask{1} << s;
+      }
+      if (rng() % 3 == 0) q.max_meetings = 1 + static_cast<int>(rng() % 3);
+      p.participants.push_back(q);
+    }
+    for (int b = 0; b < buyers; ++b) {
+      for (int v = buyers; v < buyers + providers; ++v) {
+        if (rng() % 10 < 7) p.candidates.push_back({b, v, 1.0 + static_cast<double>(rng() % 10), "suggested"});
+      }
+    }
+    SolveOptions options;
+    options.seed = instance;
+    auto s = Solve(p, options);
+    ASSERT_OK(s);
+    EXPECT_EQ("", Violation(p, *s)) << "instance " << instance;
+    EXPECT_NEAR(ExactPairValue(p), s->value_bound, 1e-6) << "instance " << instance;
+    int exact = ExactGaps(p, s->meetings);
+    if (exact >= 0) {
+      ++compared_gaps;
+      EXPECT_TRUE(s->unplaced.empty()) << "instance " << instance << ": the MIP places them all";
+      EXPECT_EQ(exact, s->idle_gaps) << "instance " << instance;
+      EXPECT_LE(s->idle_gaps_lower_bound, exact) << "instance " << instance;
+    }
+  }
+  EXPECT_GE(compared_gaps, 20);
+}
+
+}  // namespace
+}  // namespace atable::schedule
