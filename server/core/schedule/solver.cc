@@ -69,6 +69,7 @@ class State {
   int prev(int m) const { return prev_[m]; }
   void set_prev(int m, int s) { prev_[m] = s; }
   int OccupantOf(int participant, int s) const { return occ_[participant * kMaxSlots + s]; }
+  SlotMask busy(int participant) const { return busy_[participant]; }
   const std::vector<int>& members(int s) const { return members_[s]; }
   bool Fits(int m, int s) const {
     return (allowed_[m] >> s & 1) && OccupantOf(ms_[m].a, s) < 0 && OccupantOf(ms_[m].b, s) < 0 &&
@@ -357,7 +358,7 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
   // Local search: move a meeting to another slot it may take, pushing what is in the way back to
   // where it came from (or out), annealed; the best state is kept.
   int lower_bound = IdleGapsLowerBound(p, ms);
-  int64_t budget = options.iterations > 0 ? options.iterations : std::max<int64_t>(400000, 4000LL * n);
+  int64_t budget = options.iterations > 0 ? options.iterations : std::clamp<int64_t>(15000LL * n, 400000, 20000000);
   std::vector<int> best_slots = st.slots();
   double best_energy = st.Energy();
   int best_gaps = st.gaps(), best_unplaced = st.unplaced();
@@ -366,8 +367,12 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
   for (int m = 0; m < n; ++m) {
     if (ms[m].fixed_slot < 0 && __builtin_popcountll(st.allowed(m)) > 0) movable.push_back(m);
   }
+  std::vector<std::vector<int>> meetings_of(p.participants.size());
+  for (int m : movable) meetings_of[ms[m].a].push_back(m), meetings_of[ms[m].b].push_back(m);
   std::vector<std::pair<int, int>> undo;  // (meeting, slot before)
-  const double t_start = 1.5, t_end = 0.02;
+  std::vector<int> chain_a, chain_b, queue;  // Kempe chain members in `from` and in `to`
+  std::vector<char> in_chain(n, 0);
+  const double t_start = 0.6, t_end = 0.05;
   int64_t it = 0;
   for (; it < budget && !movable.empty(); ++it) {
     if ((it & 4095) == 0) {
@@ -411,11 +416,78 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
       }
       continue;
     }
-    int m = movable[rng.Below(static_cast<int>(movable.size()))];
+    int m = -1, to = -1;
+    if (rng.Below(2) == 0) {
+      // Aim at a gap: a participant who waits, one of its meetings, into one of its idle slots.
+      int q = rng.Below(static_cast<int>(p.participants.size()));
+      SlotMask b = st.busy(q);
+      if (GapsOf(b) > 0 && !meetings_of[q].empty()) {
+        SlotMask span = FirstSlots(64 - __builtin_clzll(b)) & ~FirstSlots(__builtin_ctzll(b));
+        SlotMask holes = span & ~b;
+        int x = meetings_of[q][rng.Below(static_cast<int>(meetings_of[q].size()))];
+        SlotMask target = holes & st.allowed(x);
+        if (ms[x].fixed_slot < 0 && target != 0) m = x, to = rng.BitOf(target);
+      }
+    }
+    if (m < 0) {
+      m = movable[rng.Below(static_cast<int>(movable.size()))];
+      SlotMask choices = st.allowed(m) & ~(st.slot(m) >= 0 ? SlotMask{1} << st.slot(m) : 0);
+      if (choices == 0) continue;
+      to = rng.BitOf(choices);
+    }
     int from = st.slot(m);
-    SlotMask choices = st.allowed(m) & ~(from >= 0 ? SlotMask{1} << from : 0);
-    if (choices == 0) continue;
-    int to = rng.BitOf(choices);
+    if (from == to) continue;
+    if (from >= 0 && rng.Below(6) != 0) {
+      // Kempe chain between `from` and `to`: the meetings linked by shared participants swap
+      // slots together, so no one is double-booked.
+      chain_a.clear();
+      chain_b.clear();
+      queue.clear();
+      queue.push_back(m);
+      in_chain[m] = 1;
+      bool ok = ms[m].fixed_slot < 0;
+      for (size_t head = 0; ok && head < queue.size(); ++head) {
+        int x = queue[head];
+        bool at_from = st.slot(x) == from;
+        (at_from ? chain_a : chain_b).push_back(x);
+        int other_slot = at_from ? to : from;
+        for (int q : {ms[x].a, ms[x].b}) {
+          int y = st.OccupantOf(q, other_slot);
+          if (y < 0 || in_chain[y]) continue;
+          if (ms[y].fixed_slot >= 0) ok = false;
+          in_chain[y] = 1;
+          queue.push_back(y);
+        }
+      }
+      for (int x : chain_a) ok = ok && (st.allowed(x) >> to & 1);
+      for (int x : chain_b) ok = ok && (st.allowed(x) >> from & 1);
+      int size_from = static_cast<int>(st.members(from).size()), size_to = static_cast<int>(st.members(to).size());
+      int na = static_cast<int>(chain_a.size()), nb = static_cast<int>(chain_b.size());
+      ok = ok && size_to - nb + na <= p.tables && size_from - na + nb <= p.tables;
+      if (ok) {
+        double before = st.Energy();
+        for (int x : chain_a) st.Remove(x);
+        for (int x : chain_b) st.Remove(x);
+        for (int x : chain_a) st.Place(x, to);
+        for (int x : chain_b) st.Place(x, from);
+        double delta = st.Energy() - before;
+        if (delta <= 0 || rng.Unit() < std::exp(-delta / temp)) {
+          if (st.Energy() < best_energy) {
+            best_energy = st.Energy();
+            best_slots = st.slots();
+            best_gaps = st.gaps();
+            best_unplaced = st.unplaced();
+          }
+        } else {
+          for (int x : chain_a) st.Remove(x);
+          for (int x : chain_b) st.Remove(x);
+          for (int x : chain_a) st.Place(x, from);
+          for (int x : chain_b) st.Place(x, to);
+        }
+      }
+      for (int x : queue) in_chain[x] = 0;
+      continue;
+    }
     double before = st.Energy();
     undo.clear();
     undo.emplace_back(m, from);

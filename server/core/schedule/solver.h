@@ -24,7 +24,7 @@ struct Progress {
 struct SolveOptions {
   uint64_t seed = 1;
   // Local-search moves; the same problem, seed and budget give the same schedule.
-  int64_t iterations = 0;  // 0: 4000 per meeting, at least 400,000
+  int64_t iterations = 0;  // 0: 15,000 per meeting, within 400,000-20,000,000
   // Safety stops: the best schedule so far is returned (then stopped_early is set).
   absl::Time deadline = absl::InfiniteFuture();
   const std::atomic<bool>* cancel = nullptr;
