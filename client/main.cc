@@ -8,6 +8,7 @@
 #include "client/client.h"
 #include "client/format.h"
 #include "client/matchmaking_commands.h"
+#include "client/schedule_commands.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace atable::cli {
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
       ->callback([&] { exit_code = Health(Client(options)); });
   AddCatalogCommands(app, options, &exit_code);
   AddMatchmakingCommands(app, options, &exit_code);
+  AddScheduleCommands(app, options, &exit_code);
 
   try {
     app.parse(argc, argv);

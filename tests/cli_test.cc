@@ -283,6 +283,28 @@ TEST_F(CliTest, StoresBuyersAndSuggestsPairs) {
   EXPECT_EQ("atable: not found: buyer nobody not found\n", r.output);
 }
 
+TEST_F(CliTest, SolvesAnEventFileLocally) {
+  std::string out = dir_.Sub("schedule.json");
+  CommandResult r = RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " schedule solve ",
+                                            testing::ProjectPath("server/demo/event-cantal.json"), " --out ", out));
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("cantal-2026: placed ([0-9]+) of \\1 meetings"))) << r.output;
+  std::string json = testing::ReadFileOrDie(out);
+  EXPECT_NE(std::string::npos, json.find("\"start\": \"09:")) << json.substr(0, 400);
+  EXPECT_NE(std::string::npos, json.find("\"start\": \"13:30\"")) << "the first slot after lunch";
+  EXPECT_EQ(std::string::npos, json.find("\"start\": \"12:30\"")) << "lunch has no slot";
+
+  std::string bad = WriteFile("bad-event.json", R"({"id": "x", "slots": {"count": 4}, "tables": 2,
+    "participants": [{"id": "a", "role": "buyer"}], "meetings": [{"a": "a", "b": "zz"}]})");
+  r = RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " schedule solve ", bad));
+  EXPECT_EQ(2, r.exit_code);
+  EXPECT_EQ(absl::StrCat("atable: ", bad, ": meetings[0].b: \"zz\" is not a participant\n"), r.output);
+  std::string truncated = WriteFile("truncated.json", R"({"id": "x", "slots": {"count": )");
+  r = RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " schedule solve ", truncated));
+  EXPECT_EQ(2, r.exit_code);
+  EXPECT_NE(std::string::npos, r.output.find("not valid JSON at byte")) << r.output;
+}
+
 TEST_F(CliTest, ServerRefusesABusyDataFolder) {
   StartServer();
   CommandResult r = RunCommand(absl::StrCat(ATABLE_SERVER_BINARY, " --listen 127.0.0.1:0 --data ", dir_.Sub("data")));

@@ -230,6 +230,7 @@ std::string SlotStart(const Event& ev, int slot) {
 }
 
 std::string ScheduleJson(const Event& ev, const Schedule& s) {
+  using json = nlohmann::ordered_json;  // fields in the documented order
   const Problem& p = ev.problem;
   json out;
   out["event"] = ev.id;
