@@ -7,6 +7,7 @@
 #include "server/core/status_macros.h"
 #include "server/core/validation.h"
 #include "server/core/wire.h"
+#include "server/event_service.h"
 #include "server/grpc_status.h"
 #include "server/raw_unary.h"
 
@@ -138,6 +139,29 @@ grpc::ServerUnaryReactor* MatchmakingService::SuggestPairs(grpc::CallbackServerC
     reactor->Finish(ToGrpcStatus(s));
   });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* MatchmakingService::UpsertEvent(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return ServeUnary<v1::UpsertEventRequest, v1::Event>(
+      context, request, response, [this](const auto& req, auto* resp) { return UpsertEventImpl(store_, req, resp); });
+}
+
+grpc::ServerUnaryReactor* MatchmakingService::GetEvent(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return ServeUnary<v1::GetEventRequest, v1::Event>(
+      context, request, response, [this](const auto& req, auto* resp) { return GetEventImpl(store_, req, resp); });
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* MatchmakingService::BuildSchedule(grpc::CallbackServerContext* context,
+                                                                             const grpc::ByteBuffer* request) {
+  return StartBuildSchedule(store_, background_, context, request);
+}
+
+grpc::ServerUnaryReactor* MatchmakingService::GetAgenda(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return ServeUnary<v1::GetAgendaRequest, v1::Agenda>(
+      context, request, response, [this](const auto& req, auto* resp) { return GetAgendaImpl(store_, req, resp); });
 }
 
 }  // namespace atable

@@ -12,7 +12,9 @@ namespace atable {
 using MatchmakingRawService = v1::Matchmaking::WithRawCallbackMethod_UpsertBuyer<
     v1::Matchmaking::WithRawCallbackMethod_GetBuyer<v1::Matchmaking::WithRawCallbackMethod_ListBuyers<
         v1::Matchmaking::WithRawCallbackMethod_DeleteBuyer<v1::Matchmaking::WithRawCallbackMethod_SuggestPairs<
-            v1::Matchmaking::CallbackService>>>>>;
+            v1::Matchmaking::WithRawCallbackMethod_UpsertEvent<v1::Matchmaking::WithRawCallbackMethod_GetEvent<
+                v1::Matchmaking::WithRawCallbackMethod_BuildSchedule<v1::Matchmaking::WithRawCallbackMethod_GetAgenda<
+                    v1::Matchmaking::CallbackService>>>>>>>>>;
 
 class MatchmakingService final : public MatchmakingRawService {
  public:
@@ -29,6 +31,14 @@ class MatchmakingService final : public MatchmakingRawService {
                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* SuggestPairs(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* UpsertEvent(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetEvent(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* BuildSchedule(grpc::CallbackServerContext* context,
+                                                            const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* GetAgenda(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
 
  private:
   CatalogStore* const store_;

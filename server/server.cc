@@ -10,6 +10,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/catalog_service.h"
+#include "server/event_service.h"
 #include "server/matchmaking_service.h"
 #include "server/core/demo_catalog.h"
 #include "server/core/status_macros.h"
@@ -33,6 +34,11 @@ absl::StatusOr<int> LoadDemoInto(CatalogStore* store, const std::string& demo_di
     ATABLE_RETURN_IF_ERROR(ValidateBuyer(b));
     ATABLE_RETURN_IF_ERROR(store->UpsertBuyer(b, now).status());
   }
+  ATABLE_ASSIGN_OR_RETURN(v1::Event event, LoadDemoEvent(demo_dir));
+  v1::UpsertEventRequest put;
+  *put.mutable_event() = std::move(event);
+  v1::Event stored;
+  ATABLE_RETURN_IF_ERROR(UpsertEventImpl(store, put, &stored));
   return static_cast<int>(demo.offers.size());
 }
 

@@ -32,6 +32,7 @@ constexpr char kOffersCf[] = "offers";
 constexpr char kOffersByProviderCf[] = "offers_by_provider";
 constexpr char kChangesCf[] = "changes";
 constexpr char kBuyersCf[] = "buyers";
+constexpr char kEventsCf[] = "events";
 
 std::string EncodeRevision(uint64_t revision) {
   std::string key(8, '\0');
@@ -163,6 +164,7 @@ struct CatalogStore::Handles {
   rocksdb::ColumnFamilyHandle* offers_by_provider = nullptr;
   rocksdb::ColumnFamilyHandle* changes = nullptr;
   rocksdb::ColumnFamilyHandle* buyers = nullptr;
+  rocksdb::ColumnFamilyHandle* events = nullptr;
 };
 
 absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(const std::string& path,
@@ -180,7 +182,7 @@ absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(const std::stri
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, cf_options}, {kProvidersCf, cf_options},
       {kOffersCf, cf_options}, {kOffersByProviderCf, cf_options}, {kChangesCf, cf_options},
-      {kBuyersCf, cf_options}};
+      {kBuyersCf, cf_options}, {kEventsCf, cf_options}};
   auto handles = std::make_unique<Handles>();
   rocksdb::DB* raw = nullptr;
   ATABLE_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::Open(db_options, path, descriptors, &handles->all, &raw),
@@ -192,6 +194,7 @@ absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(const std::stri
   handles->offers_by_provider = handles->all[3];
   handles->changes = handles->all[4];
   handles->buyers = handles->all[5];
+  handles->events = handles->all[6];
 
   uint64_t meta[2] = {0, 0};
   const char* keys[2] = {kRevisionKey, kPrunedThroughKey};
@@ -446,6 +449,49 @@ absl::StatusOr<std::vector<v1::Buyer>> CatalogStore::ListBuyers(absl::string_vie
   }
   ATABLE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading buyers"));
   return buyers;
+}
+
+absl::StatusOr<Written<v1::Event>> CatalogStore::UpsertEvent(const v1::Event& event) {
+  absl::MutexLock lock(&write_mu_);
+  std::string key = absl::StrCat("e/", event.id());
+  ATABLE_ASSIGN_OR_RETURN(std::optional<v1::Event> stored, ReadOptional<v1::Event>(db_.get(), cf_->events, "event", key));
+  ATABLE_RETURN_IF_ERROR(CheckEtag("event", event.id(), event.etag(), stored ? &stored->etag() : nullptr));
+  v1::Event value = event;
+  value.clear_etag();
+  if (stored) {
+    v1::Event old = *stored;
+    old.clear_etag();
+    if (MessageDifferencer::Equals(old, value)) return Written<v1::Event>{*stored, WriteOutcome::kUnchanged};
+  }
+  uint64_t revision = revision_.load() + 1;
+  value.set_etag(EtagOf(revision));
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_->events, key, value.SerializeAsString());
+  ATABLE_RETURN_IF_ERROR(Commit(&batch, revision, [] {}));
+  return Written<v1::Event>{std::move(value), stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated};
+}
+
+absl::StatusOr<v1::Event> CatalogStore::GetEvent(absl::string_view id) const {
+  absl::StatusOr<v1::Event> e = ReadMessage<v1::Event>(db_.get(), cf_->events, "event", absl::StrCat("e/", id));
+  if (absl::IsNotFound(e.status())) return absl::NotFoundError(absl::StrCat("event ", id, " not found"));
+  return e;
+}
+
+absl::Status CatalogStore::PutSchedule(const v1::EventSchedule& schedule) {
+  absl::MutexLock lock(&write_mu_);
+  ATABLE_RETURN_IF_ERROR(GetEvent(schedule.event_id()).status());
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_->events, absl::StrCat("s/", schedule.event_id()), schedule.SerializeAsString());
+  return Commit(&batch, revision_.load() + 1, [] {});
+}
+
+absl::StatusOr<v1::EventSchedule> CatalogStore::GetSchedule(absl::string_view event_id) const {
+  absl::StatusOr<v1::EventSchedule> s =
+      ReadMessage<v1::EventSchedule>(db_.get(), cf_->events, "schedule", absl::StrCat("s/", event_id));
+  if (absl::IsNotFound(s.status())) {
+    return absl::NotFoundError(absl::StrCat("event ", event_id, " has no schedule yet"));
+  }
+  return s;
 }
 
 absl::StatusOr<std::vector<std::string>> CatalogStore::ListOfferIds(absl::string_view provider_id) const {

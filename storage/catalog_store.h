@@ -1,7 +1,7 @@
 // CatalogStore: the durable home of providers and offers, in RocksDB.
 //
 // Layout: one column family per entity ("providers", "offers", keyed by id, protobuf values), the
-// index "offers_by_provider" (provider id, NUL, offer id), "buyers", and the change log "changes" (8-byte
+// index "offers_by_provider" (provider id, NUL, offer id), "buyers", "events", and the change log "changes" (8-byte
 // big-endian revision -> entity type, operation, commit time, id). The default column family holds
 // the last revision and how far the change log was pruned. Every change of an entity gets the
 // next revision, and an entity, its index entries, its change record and the revision are written
@@ -123,6 +123,14 @@ class CatalogStore {
   absl::Status DeleteBuyer(absl::string_view id, absl::string_view etag = "");
   // Up to `limit` buyers with ids after `after_id`, in id order.
   absl::StatusOr<std::vector<v1::Buyer>> ListBuyers(absl::string_view after_id, size_t limit) const;
+
+  // Events and their current schedules (column family "events": "e/<id>" and "s/<id>").
+  absl::StatusOr<Written<v1::Event>> UpsertEvent(const v1::Event& event);
+  absl::StatusOr<v1::Event> GetEvent(absl::string_view id) const;
+  // Stores `schedule` as the current schedule of its event (which must exist: NOT_FOUND).
+  absl::Status PutSchedule(const v1::EventSchedule& schedule);
+  // The current schedule of the event; NOT_FOUND if none was built.
+  absl::StatusOr<v1::EventSchedule> GetSchedule(absl::string_view event_id) const;
 
   // Returns the ids of the offers of `provider_id`, in id order (empty for an unknown provider).
   absl::StatusOr<std::vector<std::string>> ListOfferIds(absl::string_view provider_id) const;

@@ -305,6 +305,28 @@ TEST_F(CliTest, SolvesAnEventFileLocally) {
   EXPECT_NE(std::string::npos, r.output.find("not valid JSON at byte")) << r.output;
 }
 
+TEST_F(CliTest, BuildsAnEventOnTheServerAndPrintsAgendas) {
+  StartServer("--demo_dir " + testing::ProjectPath("server/demo"));
+  CommandResult r = Atable("event put " + testing::ProjectPath("server/demo/event-cantal.json"));
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_EQ("stored event cantal-2026 (Rencontres du tourisme du Cantal): 190 participants, 22 slots, 40 tables, "
+            "0 meetings, 470 requests\n", r.output);
+  r = Atable("agenda show --event cantal-2026");
+  EXPECT_EQ(1, r.exit_code);
+  EXPECT_EQ("atable: refused: event cantal-2026 has no schedule yet; build it first\n", r.output);
+  r = Atable("schedule build --event cantal-2026 --seed 3 --suggestions");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("^cantal-2026: placed [0-9]+ of [0-9]+ meetings; idle gaps"))) << r.output;
+  r = Atable("agenda show --event cantal-2026 --participant demo-giftbox");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("demo-giftbox at cantal-2026\n")) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("\n[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}  table 3 "))) << r.output;
+  r = Atable("agenda show --event cantal-2026");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("table  09:00 09:15")) << r.output.substr(0, 300);
+  EXPECT_NE(std::string::npos, r.output.find(" 13:30 ")) << "the first slot after lunch";
+}
+
 TEST_F(CliTest, ServerRefusesABusyDataFolder) {
   StartServer();
   CommandResult r = RunCommand(absl::StrCat(ATABLE_SERVER_BINARY, " --listen 127.0.0.1:0 --data ", dir_.Sub("data")));

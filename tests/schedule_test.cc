@@ -167,8 +167,10 @@ TEST(ScheduleTest, ReplanningKeepsLockedMeetingsAndMovesFew) {
     if (pl.slot < 2) next.meetings[pl.meeting].fixed_slot = pl.slot;
   }
   SolveOptions options;
-  options.previous = &*first;
-  options.previous_problem = &p;
+  for (const Placed& pl : first->placed) {
+    const Meeting& m = first->meetings[pl.meeting];
+    options.previous.push_back({p.participants[m.a].id, p.participants[m.b].id, pl.slot});
+  }
   auto second = Solve(next, options);
   ASSERT_OK(second);
   EXPECT_EQ("", Violation(next, *second));

@@ -431,4 +431,12 @@ absl::StatusOr<std::vector<v1::Buyer>> LoadDemoBuyers(const std::string& dir) {
   return std::vector<v1::Buyer>(list.buyers().begin(), list.buyers().end());
 }
 
+absl::StatusOr<v1::Event> LoadDemoEvent(const std::string& dir) {
+  ATABLE_ASSIGN_OR_RETURN(std::string text, ReadFile(dir + "/event-cantal.json"));
+  v1::Event event;
+  auto status = google::protobuf::util::JsonStringToMessage(text, &event);
+  if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat(dir, "/event-cantal.json: ", status.ToString()));
+  return event;
+}
+
 }  // namespace atable

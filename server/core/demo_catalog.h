@@ -44,6 +44,10 @@ absl::StatusOr<DemoCatalog> LoadDemoCatalog(const std::string& dir);
 // NOT_FOUND if the file is missing, INVALID_ARGUMENT if it is not such JSON.
 absl::StatusOr<std::vector<v1::Buyer>> LoadDemoBuyers(const std::string& dir);
 
+// Reads the demo event day of `dir` (event-cantal.json, an event file). NOT_FOUND if missing,
+// INVALID_ARGUMENT if it is not an event in JSON.
+absl::StatusOr<v1::Event> LoadDemoEvent(const std::string& dir);
+
 }  // namespace atable
 
 #endif  // ATABLE_SERVER_CORE_DEMO_CATALOG_H_

@@ -1,11 +1,13 @@
 #include "server/core/schedule/event_file.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 
 namespace atable::schedule {
@@ -219,6 +221,91 @@ absl::StatusOr<std::vector<Candidate>> RequestCandidates(const Event& ev) {
     out.push_back(c);
   }
   return out;
+}
+
+absl::StatusOr<Event> EventFromProto(const v1::Event& event) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(event, &text, options).ok()) {
+    return absl::InvalidArgumentError("event: cannot be read");
+  }
+  return ParseEvent(text);
+}
+
+v1::EventSchedule ScheduleProto(const Event& ev, const Schedule& s) {
+  const Problem& p = ev.problem;
+  v1::EventSchedule out;
+  out.set_event_id(ev.id);
+  for (const Placed& pl : s.placed) {
+    const Meeting& m = s.meetings[pl.meeting];
+    v1::ScheduledMeeting* x = out.add_meetings();
+    x->set_a(p.participants[m.a].id);
+    x->set_b(p.participants[m.b].id);
+    x->set_slot(pl.slot + 1);
+    x->set_table(pl.table + 1);
+    x->set_start(SlotStart(ev, pl.slot));
+    x->set_origin(m.origin);
+  }
+  for (const Unplaced& u : s.unplaced) {
+    const Meeting& m = s.meetings[u.meeting];
+    v1::UnplacedMeeting* x = out.add_unplaced();
+    x->set_a(p.participants[m.a].id);
+    x->set_b(p.participants[m.b].id);
+    x->set_reason(u.reason);
+  }
+  out.set_idle_gaps(s.idle_gaps);
+  out.set_idle_gaps_lower_bound(s.idle_gaps_lower_bound);
+  out.set_value(s.value);
+  out.set_value_bound(s.value_bound);
+  out.set_value_gap(s.value_bound > 0 ? (s.value_bound - s.value) / s.value_bound : 0.0);
+  out.set_moved(s.moved);
+  out.set_stopped_early(s.stopped_early);
+  return out;
+}
+
+absl::StatusOr<v1::Agenda> AgendaOf(const Event& ev, const v1::EventSchedule& schedule,
+                                    const std::string& participant_id) {
+  const Problem& p = ev.problem;
+  v1::Agenda agenda;
+  agenda.set_event_id(ev.id);
+  for (int s = 0; s < p.slots; ++s) agenda.add_slot_starts(SlotStart(ev, s));
+  std::map<std::string, std::string> names;
+  for (const Participant& q : p.participants) names[q.id] = q.name.empty() ? q.id : q.name;
+  if (!participant_id.empty()) {
+    if (!names.count(participant_id)) {
+      return absl::NotFoundError(absl::StrCat("participant ", participant_id, " is not in event ", ev.id));
+    }
+    agenda.set_participant_id(participant_id);
+    for (const v1::ScheduledMeeting& m : schedule.meetings()) {
+      if (m.a() != participant_id && m.b() != participant_id) continue;
+      const std::string& other = m.a() == participant_id ? m.b() : m.a();
+      v1::AgendaItem* item = agenda.add_items();
+      item->set_slot(m.slot());
+      item->set_start(m.start());
+      // A slot ends when the next would start without a break.
+      int end = ev.start_minutes + m.slot() * ev.slot_minutes;
+      for (const auto& [after, length] : ev.breaks) if (after < m.slot()) end += length;
+      item->set_end(absl::StrFormat("%02d:%02d", end / 60 % 24, end % 60));
+      item->set_table(m.table());
+      item->set_with_id(other);
+      item->set_with_name(names[other]);
+      item->set_origin(m.origin());
+    }
+    std::sort(agenda.mutable_items()->begin(), agenda.mutable_items()->end(),
+              [](const v1::AgendaItem& x, const v1::AgendaItem& y) { return x.slot() < y.slot(); });
+    return agenda;
+  }
+  for (int t = 0; t < p.tables; ++t) {
+    v1::AgendaRow* row = agenda.add_rows();
+    row->set_table(t + 1);
+    for (int s = 0; s < p.slots; ++s) row->add_cells();
+  }
+  for (const v1::ScheduledMeeting& m : schedule.meetings()) {
+    if (m.table() < 1 || m.table() > p.tables || m.slot() < 1 || m.slot() > p.slots) continue;
+    *agenda.mutable_rows(m.table() - 1)->mutable_cells(m.slot() - 1) = absl::StrCat(m.a(), " / ", m.b());
+  }
+  return agenda;
 }
 
 std::string SlotStart(const Event& ev, int slot) {

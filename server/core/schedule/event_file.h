@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "atable/v1/matchmaking.pb.h"
 #include "server/core/schedule/problem.h"
 
 namespace atable::schedule {
@@ -31,6 +32,17 @@ struct Event {
 // Parses an event file. INVALID_ARGUMENT names the offending field ("participants[3].forbidden_slots[0]:
 // slot 30 is beyond the 22 slots") or the JSON syntax error.
 absl::StatusOr<Event> ParseEvent(absl::string_view json);
+
+// The event of a gRPC request, checked like an event file (same field paths in the errors).
+absl::StatusOr<Event> EventFromProto(const v1::Event& event);
+
+// The schedule as the API returns it.
+v1::EventSchedule ScheduleProto(const Event& event, const Schedule& schedule);
+
+// A participant's day (`participant_id` set) or the whole event as a grid of tables x slots.
+// NOT_FOUND if the participant is not in the event.
+absl::StatusOr<v1::Agenda> AgendaOf(const Event& event, const v1::EventSchedule& schedule,
+                                    const std::string& participant_id);
 
 // The candidates of an event without a list of meetings: its requests between a buyer and a
 // provider, valued mutual > provider's > buyer's, "must" above all, refusals left out.

@@ -314,13 +314,9 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
   State st(p, ms);
 
   // Re-planning: where each pair met before.
-  if (options.previous != nullptr && options.previous_problem != nullptr) {
+  if (!options.previous.empty()) {
     std::multimap<std::pair<std::string, std::string>, int> before;
-    for (const Placed& pl : options.previous->placed) {
-      const Meeting& m = options.previous->meetings[pl.meeting];
-      std::string a = options.previous_problem->participants[m.a].id, b = options.previous_problem->participants[m.b].id;
-      before.emplace(std::minmax(a, b), pl.slot);
-    }
+    for (const PreviousMeeting& pm : options.previous) before.emplace(std::minmax(pm.a, pm.b), pm.slot);
     for (int m = 0; m < n; ++m) {
       auto it = before.find(std::minmax(p.participants[ms[m].a].id, p.participants[ms[m].b].id));
       if (it != before.end()) {

@@ -21,6 +21,11 @@ struct Progress {
   int idle_gaps = 0;
 };
 
+struct PreviousMeeting {
+  std::string a, b;  // participant ids
+  int slot = -1;     // from 0
+};
+
 struct SolveOptions {
   uint64_t seed = 1;
   // Local-search moves; the same problem, seed and budget give the same schedule.
@@ -29,11 +34,10 @@ struct SolveOptions {
   absl::Time deadline = absl::InfiniteFuture();
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(const Progress&)> progress;  // called now and then, from the solving thread
-  // Re-planning: the previous schedule of this problem's participants. Meetings of the same pair
-  // start where they were; each one moved costs more than an idle gap. Meetings to keep in place
-  // (locked, or already held) carry a fixed_slot in the problem.
-  const Schedule* previous = nullptr;
-  const Problem* previous_problem = nullptr;  // participants of `previous` (ids are matched)
+  // Re-planning: where meetings were in the previous schedule, by participant ids. Meetings of
+  // the same pair start where they were; each one moved costs more than an idle gap. Meetings to
+  // keep in place (locked, or already held) carry a fixed_slot in the problem.
+  std::vector<PreviousMeeting> previous;
 };
 
 // Solves `problem`. INVALID_ARGUMENT for a malformed problem (slots beyond 64, a meeting with an
