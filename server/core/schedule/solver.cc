@@ -354,7 +354,7 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
   // Local search: move a meeting to another slot it may take, pushing what is in the way back to
   // where it came from (or out), annealed; the best state is kept.
   int lower_bound = IdleGapsLowerBound(p, ms);
-  int64_t budget = options.iterations > 0 ? options.iterations : std::clamp<int64_t>(15000LL * n, 400000, 20000000);
+  int64_t budget = options.iterations > 0 ? options.iterations : std::clamp<int64_t>(15000LL * n, 400000, 6000000);
   std::vector<int> best_slots = st.slots();
   double best_energy = st.Energy();
   int best_gaps = st.gaps(), best_unplaced = st.unplaced();
@@ -382,7 +382,7 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
     // Four rounds, each cooling from hot again, so that one cold trap does not end the search.
     int64_t round_length = budget / 4 + 1;
     double temp = t_start * std::pow(t_end / t_start, static_cast<double>(it % round_length) / round_length);
-    if (rng.Below(10) == 0) {
+    if (rng.Below(20) == 0) {
       // Exchange two whole slots: every meeting of one goes to the other, if all may.
       int s1 = rng.Below(p.slots), s2 = rng.Below(p.slots);
       if (s1 == s2) continue;
@@ -443,6 +443,7 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
       in_chain[m] = 1;
       bool ok = ms[m].fixed_slot < 0;
       for (size_t head = 0; ok && head < queue.size(); ++head) {
+        if (queue.size() > 24) ok = false;  // long chains are costly and rarely improve: skip
         int x = queue[head];
         bool at_from = st.slot(x) == from;
         (at_from ? chain_a : chain_b).push_back(x);
