@@ -13,7 +13,7 @@ namespace atable::cli {
 namespace {
 
 struct Args {
-  std::string id, file, etag;
+  std::string id, file, etag, event;
   std::vector<std::string> buyers, providers, requests, refusals;
   int top = 10, top_per_provider = 10;
   double min_score = 0;
@@ -67,6 +67,7 @@ int Suggest(const GlobalOptions& options, const Args& a) {
   request.set_top_per_buyer(a.top);
   request.set_top_per_provider(a.top_per_provider);
   request.set_min_score(a.min_score);
+  request.set_event_id(a.event);
   if (!ParsePairs(a.requests, "--request", request.mutable_requests()) ||
       !ParsePairs(a.refusals, "--refuse", request.mutable_refusals())) {
     return kExitUsage;
@@ -167,6 +168,7 @@ void AddMatchmakingCommands(CLI::App& app, const GlobalOptions& options, int* ex
       "suggest", "Rank the provider-buyer pairs to meet, with the reasons\n"
                  "  example: atable pairs suggest --buyer demo-giftbox --top 5\n"
                  "  example: atable pairs suggest --request demo-giftbox:demo-0001 --refuse demo-0002:demo-ce");
+  suggest->add_option("--event", a.event, "The participants of this event (and its requests and refusals)");
   suggest->add_option("--buyer", a.buyers, "Only these buyers (repeat; default all)");
   suggest->add_option("--provider", a.providers, "Only these providers (repeat; default all)");
   suggest->add_option("--top", a.top, "Most pairs per buyer")->capture_default_str();

@@ -39,11 +39,32 @@ absl::Status SuggestPairsFromStore(const CatalogStore& store, const v1::SuggestP
     options.refusals.emplace_back(request.refusals(i).from(), request.refusals(i).to());
   }
 
+  v1::SuggestPairsRequest scoped;  // the request, narrowed to an event's participants if asked
+  if (!request.event_id().empty()) {
+    ATABLE_RETURN_IF_ERROR(ValidateId("event_id", request.event_id()));
+    if (request.buyer_ids_size() > 0 || request.provider_ids_size() > 0) {
+      return absl::InvalidArgumentError("event_id: give either an event or lists of buyers and providers");
+    }
+    ATABLE_ASSIGN_OR_RETURN(v1::Event event, store.GetEvent(request.event_id()));
+    scoped = request;
+    for (const v1::EventParticipant& p : event.participants()) {
+      if (p.role() == "buyer" && store.GetBuyer(p.id()).ok()) scoped.add_buyer_ids(p.id());
+      if (p.role() == "provider" && store.GetProvider(p.id()).ok()) scoped.add_provider_ids(p.id());
+    }
+    for (const v1::EventRequest& r : event.requests()) {
+      options.requests.emplace_back(r.from(), r.to());
+    }
+    for (const v1::EventRefusal& r : event.refusals()) {
+      options.refusals.emplace_back(r.from(), r.to());
+    }
+    if (scoped.buyer_ids_size() == 0 || scoped.provider_ids_size() == 0) return absl::OkStatus();  // nobody to pair
+  }
+  const v1::SuggestPairsRequest& effective = request.event_id().empty() ? request : scoped;
   std::vector<v1::Buyer> buyers;
-  if (request.buyer_ids_size() > 0) {
-    for (int i = 0; i < request.buyer_ids_size(); ++i) {
-      ATABLE_RETURN_IF_ERROR(ValidateId(absl::StrCat("buyer_ids[", i, "]"), request.buyer_ids(i)));
-      ATABLE_ASSIGN_OR_RETURN(buyers.emplace_back(), store.GetBuyer(request.buyer_ids(i)));
+  if (effective.buyer_ids_size() > 0) {
+    for (int i = 0; i < effective.buyer_ids_size(); ++i) {
+      ATABLE_RETURN_IF_ERROR(ValidateId(absl::StrCat("buyer_ids[", i, "]"), effective.buyer_ids(i)));
+      ATABLE_ASSIGN_OR_RETURN(buyers.emplace_back(), store.GetBuyer(effective.buyer_ids(i)));
     }
   } else {
     std::string after;
@@ -56,11 +77,11 @@ absl::Status SuggestPairsFromStore(const CatalogStore& store, const v1::SuggestP
   }
   std::vector<v1::Provider> providers;
   std::vector<v1::Offer> offers;
-  if (request.provider_ids_size() > 0) {
-    for (int i = 0; i < request.provider_ids_size(); ++i) {
-      ATABLE_RETURN_IF_ERROR(ValidateId(absl::StrCat("provider_ids[", i, "]"), request.provider_ids(i)));
-      ATABLE_ASSIGN_OR_RETURN(providers.emplace_back(), store.GetProvider(request.provider_ids(i)));
-      ATABLE_ASSIGN_OR_RETURN(std::vector<std::string> ids, store.ListOfferIds(request.provider_ids(i)));
+  if (effective.provider_ids_size() > 0) {
+    for (int i = 0; i < effective.provider_ids_size(); ++i) {
+      ATABLE_RETURN_IF_ERROR(ValidateId(absl::StrCat("provider_ids[", i, "]"), effective.provider_ids(i)));
+      ATABLE_ASSIGN_OR_RETURN(providers.emplace_back(), store.GetProvider(effective.provider_ids(i)));
+      ATABLE_ASSIGN_OR_RETURN(std::vector<std::string> ids, store.ListOfferIds(effective.provider_ids(i)));
       for (const std::string& id : ids) {
         absl::StatusOr<v1::Offer> o = store.GetOffer(id);
         if (o.ok()) offers.push_back(*std::move(o));  // deleted meanwhile: skipped

@@ -1,4 +1,6 @@
 // The Matchmaking service through gRPC against a real server on an OS-picked port.
+#include <set>
+
 #include "atable/v1/matchmaking.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -146,6 +148,25 @@ TEST_F(MatchmakingServiceTest, SuggestsPairsFromTheCatalog) {
   EXPECT_EQ("top_per_buyer: must be in 0-200", s.error_message());
   request.set_top_per_buyer(5);
   request.add_provider_ids("nobody");
+  EXPECT_EQ(grpc::StatusCode::NOT_FOUND, stub_->SuggestPairs(Context().get(), request, &response).error_code());
+}
+
+TEST_F(MatchmakingServiceTest, SuggestsPairsAmongAnEventsParticipants) {
+  v1::SuggestPairsRequest request;
+  request.set_event_id("cantal-2026");  // the demo day
+  request.set_top_per_buyer(3);
+  v1::SuggestPairsResponse response;
+  grpc::Status s = stub_->SuggestPairs(Context().get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GT(response.pairs_size(), 0);
+  std::set<std::string> participants = {"demo-seller", "demo-rentals", "demo-giftbox", "demo-ce"};
+  for (const auto& p : response.pairs()) EXPECT_TRUE(participants.count(p.buyer_id())) << p.buyer_id();
+  // The event's requests rank first.
+  EXPECT_NE(v1::REQUEST_STATUS_NONE, response.pairs(0).request());
+  request.add_buyer_ids("demo-ce");
+  EXPECT_EQ(grpc::StatusCode::INVALID_ARGUMENT, stub_->SuggestPairs(Context().get(), request, &response).error_code());
+  request.clear_buyer_ids();
+  request.set_event_id("no-such-event");
   EXPECT_EQ(grpc::StatusCode::NOT_FOUND, stub_->SuggestPairs(Context().get(), request, &response).error_code());
 }
 
