@@ -15,18 +15,10 @@
 #include "server/core/validation.h"
 #include "server/core/wire.h"
 #include "server/grpc_status.h"
+#include "server/raw_unary.h"
 
 namespace atable {
 namespace {
-
-std::string BytesOf(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (buffer.Dump(&slices).ok()) {
-    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return bytes;
-}
 
 grpc::ByteBuffer BufferOf(const google::protobuf::Message& message) {
   std::string bytes = message.SerializeAsString();

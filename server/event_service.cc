@@ -12,6 +12,7 @@
 #include "server/core/validation.h"
 #include "server/core/wire.h"
 #include "server/grpc_status.h"
+#include "server/raw_unary.h"
 #include "server/matchmaking_service.h"
 
 namespace atable {
@@ -218,11 +219,7 @@ absl::Status GetAgendaImpl(CatalogStore* store, const v1::GetAgendaRequest& requ
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartBuildSchedule(CatalogStore* store, Background* background,
                                                                grpc::CallbackServerContext* context,
                                                                const grpc::ByteBuffer* request) {
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (request->Dump(&slices).ok()) {
-    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
+  std::string bytes = BytesOf(*request);
   auto* writer = new StreamWriter();
   background->Run([store, writer, bytes = std::move(bytes)] {
     auto build = [&]() -> absl::Status {

@@ -142,11 +142,7 @@ grpc::ServerUnaryReactor* MatchmakingService::DeleteBuyer(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* MatchmakingService::SuggestPairs(grpc::CallbackServerContext* context,
                                                            const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (request->Dump(&slices).ok()) {
-    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
+  std::string bytes = BytesOf(*request);
   // Scoring reads the whole catalog: run it off the callback thread.
   background_->Run([this, reactor, response, bytes = std::move(bytes)] {
     v1::SuggestPairsRequest req;

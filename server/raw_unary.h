@@ -14,6 +14,17 @@
 
 namespace atable {
 
+// The bytes of a received message.
+inline std::string BytesOf(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (buffer.Dump(&slices).ok()) {
+    bytes.reserve(buffer.Length());
+    for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return bytes;
+}
+
 // Runs `handler(const Request&, std::string* response_bytes) -> absl::Status` on the request in
 // `in` and finishes the call with its status (INVALID_ARGUMENT if `in` is not a Request), sending
 // the serialized response the handler wrote on success. Returns the reactor for the callback API.
@@ -21,16 +32,8 @@ template <typename Request, typename Handler>
 grpc::ServerUnaryReactor* ServeUnaryBytes(grpc::CallbackServerContext* context,
                                           const grpc::ByteBuffer* in, grpc::ByteBuffer* out,
                                           Handler&& handler) {
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (in->Dump(&slices).ok()) {
-    bytes.reserve(in->Length());
-    for (const grpc::Slice& slice : slices) {
-      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-    }
-  }
   Request request;
-  absl::Status status = ParseWireMessage(bytes, &request);
+  absl::Status status = ParseWireMessage(BytesOf(*in), &request);
   std::string response;
   if (status.ok()) status = handler(request, &response);
   if (status.ok()) {

@@ -10,6 +10,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "server/core/atout_france.h"
 #include "server/core/communes.h"
+#include "server/core/rng.h"
 #include "server/core/status_macros.h"
 
 namespace atable {
@@ -18,31 +19,6 @@ namespace {
 using v1::Offer;
 using v1::OfferSubKind;
 using v1::Provider;
-
-// splitmix64: a small generator whose sequence is the same on every platform and library.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform integer in [lo, hi].
-  int64_t Between(int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(Next() % static_cast<uint64_t>(hi - lo + 1));
-  }
-  // True with probability `p`.
-  bool Chance(double p) { return static_cast<double>(Next() >> 11) * 0x1.0p-53 < p; }
-  template <typename T>
-  const T& Pick(const std::vector<T>& v) {
-    return v[Next() % v.size()];
-  }
-
- private:
-  uint64_t state_;
-};
 
 // A kind of generated offer: what it is, how it is called, what it costs.
 struct Template {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "lemon/network_simplex.h"
 #include "lemon/smart_graph.h"
+#include "server/core/rng.h"
 
 namespace atable::schedule {
 namespace {
@@ -16,29 +17,6 @@ constexpr double kUnplacedCost = 1000;  // an unplaced meeting costs more than a
 constexpr double kMoveCost = 3;         // re-planning: a moved meeting costs more than a gap
 
 SlotMask FirstSlots(int n) { return n >= 64 ? ~SlotMask{0} : ((SlotMask{1} << n) - 1); }
-
-// splitmix64: the same sequence everywhere.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  int Below(int n) { return static_cast<int>(Next() % static_cast<uint64_t>(n)); }
-  double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-  // A random set bit of a non-zero mask.
-  int BitOf(SlotMask mask) {
-    int k = Below(__builtin_popcountll(mask));
-    while (k-- > 0) mask &= mask - 1;
-    return __builtin_ctzll(mask);
-  }
-
- private:
-  uint64_t state_;
-};
 
 SlotMask SessionMask(const Problem& p, Session s) {
   SlotMask all = FirstSlots(p.slots), morning = FirstSlots(p.morning_slots);
@@ -369,6 +347,29 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
   std::vector<int> chain_a, chain_b, queue;  // Kempe chain members in `from` and in `to`
   std::vector<char> in_chain(n, 0);
   const double t_start = 0.6, t_end = 0.05;
+  auto keep_if_best = [&] {
+    if (st.Energy() < best_energy) {
+      best_energy = st.Energy();
+      best_slots = st.slots();
+      best_gaps = st.gaps();
+      best_unplaced = st.unplaced();
+    }
+  };
+  // Moves group `a` from slot `sa` to `sb` and group `b` the other way; keeps the exchange if the
+  // annealing accepts it, else puts everything back.
+  auto SwapGroups = [&](const std::vector<int>& a, int sa, const std::vector<int>& b, int sb, double temp) {
+    double before = st.Energy();
+    for (int x : a) st.Remove(x);
+    for (int x : b) st.Remove(x);
+    for (int x : a) st.Place(x, sb);
+    for (int x : b) st.Place(x, sa);
+    double delta = st.Energy() - before;
+    if (delta <= 0 || rng.Unit() < std::exp(-delta / temp)) return keep_if_best();
+    for (int x : a) st.Remove(x);
+    for (int x : b) st.Remove(x);
+    for (int x : a) st.Place(x, sa);
+    for (int x : b) st.Place(x, sb);
+  };
   int64_t it = 0;
   for (; it < budget && !movable.empty(); ++it) {
     if ((it & 4095) == 0) {
@@ -390,26 +391,8 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
       for (int x : st.members(s1)) can = can && ms[x].fixed_slot < 0 && (st.allowed(x) >> s2 & 1);
       for (int x : st.members(s2)) can = can && ms[x].fixed_slot < 0 && (st.allowed(x) >> s1 & 1);
       if (!can) continue;
-      double before = st.Energy();
       std::vector<int> one = st.members(s1), two = st.members(s2);
-      for (int x : one) st.Remove(x);
-      for (int x : two) st.Remove(x);
-      for (int x : one) st.Place(x, s2);
-      for (int x : two) st.Place(x, s1);
-      double delta = st.Energy() - before;
-      if (delta <= 0 || rng.Unit() < std::exp(-delta / temp)) {
-        if (st.Energy() < best_energy) {
-          best_energy = st.Energy();
-          best_slots = st.slots();
-          best_gaps = st.gaps();
-          best_unplaced = st.unplaced();
-        }
-      } else {
-        for (int x : one) st.Remove(x);
-        for (int x : two) st.Remove(x);
-        for (int x : one) st.Place(x, s1);
-        for (int x : two) st.Place(x, s2);
-      }
+      SwapGroups(one, s1, two, s2, temp);
       continue;
     }
     int m = -1, to = -1;
@@ -461,27 +444,7 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
       int size_from = static_cast<int>(st.members(from).size()), size_to = static_cast<int>(st.members(to).size());
       int na = static_cast<int>(chain_a.size()), nb = static_cast<int>(chain_b.size());
       ok = ok && size_to - nb + na <= p.tables && size_from - na + nb <= p.tables;
-      if (ok) {
-        double before = st.Energy();
-        for (int x : chain_a) st.Remove(x);
-        for (int x : chain_b) st.Remove(x);
-        for (int x : chain_a) st.Place(x, to);
-        for (int x : chain_b) st.Place(x, from);
-        double delta = st.Energy() - before;
-        if (delta <= 0 || rng.Unit() < std::exp(-delta / temp)) {
-          if (st.Energy() < best_energy) {
-            best_energy = st.Energy();
-            best_slots = st.slots();
-            best_gaps = st.gaps();
-            best_unplaced = st.unplaced();
-          }
-        } else {
-          for (int x : chain_a) st.Remove(x);
-          for (int x : chain_b) st.Remove(x);
-          for (int x : chain_a) st.Place(x, from);
-          for (int x : chain_b) st.Place(x, to);
-        }
-      }
+      if (ok) SwapGroups(chain_a, from, chain_b, to, temp);
       for (int x : queue) in_chain[x] = 0;
       continue;
     }
@@ -516,12 +479,7 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
     }
     double delta = st.Energy() - before;
     if (delta <= 0 || rng.Unit() < std::exp(-delta / temp)) {
-      if (st.Energy() < best_energy) {
-        best_energy = st.Energy();
-        best_slots = st.slots();
-        best_gaps = st.gaps();
-        best_unplaced = st.unplaced();
-      }
+      keep_if_best();
       continue;
     }
     for (const auto& [x, s] : undo) st.Remove(x);
