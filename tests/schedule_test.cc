@@ -185,6 +185,29 @@ TEST(ScheduleTest, ReplanningKeepsLockedMeetingsAndMovesFew) {
   EXPECT_LE(second->moved, 3) << "moved " << second->moved;
 }
 
+TEST(ScheduleTest, ChoiceGivesTheGuaranteedMinimum) {
+  // One provider, two buyers; b1's pair is worth less, but b1 is guaranteed a meeting.
+  Problem p;
+  p.slots = 1;
+  p.morning_slots = 1;
+  p.tables = 1;
+  p.participants = {{"b0", "", Role::kBuyer}, {"b1", "", Role::kBuyer}, {"p0", "", Role::kProvider}};
+  p.candidates = {{0, 2, 10, "big"}, {1, 2, 1, "small"}};
+  double bound = 0;
+  std::vector<Meeting> chosen = ChoosePairs(p, &bound);
+  ASSERT_EQ(1u, chosen.size());
+  EXPECT_EQ(0, chosen[0].a);
+  p.participants[1].min_meetings = 1;
+  chosen = ChoosePairs(p, &bound);
+  ASSERT_EQ(1u, chosen.size());
+  EXPECT_EQ(1, chosen[0].a);
+  // Both guaranteed a meeting in one slot with one provider: impossible, so no minimum holds.
+  p.participants[0].min_meetings = 1;
+  chosen = ChoosePairs(p, &bound);
+  ASSERT_EQ(1u, chosen.size());
+  EXPECT_EQ(0, chosen[0].a);
+}
+
 // The exact optimum by CBC: the best pair choice value, and the fewest idle gaps placing them all.
 struct Exact {
   double value = 0;

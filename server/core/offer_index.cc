@@ -73,7 +73,7 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
 }
 
 template <typename T>
-bool SortedContains(const std::vector<T>& v, T x) {
+bool SortedContains(absl::Span<const T> v, T x) {
   return std::binary_search(v.begin(), v.end(), x);
 }
 
@@ -121,6 +121,16 @@ uint32_t OfferIndex::Intern(absl::string_view s) {
   return id;
 }
 
+uint32_t OfferIndex::InternWord(const std::string& w) {
+  uint32_t id = Intern(w);
+  if (id >= is_word_.size()) is_word_.resize(id + 1, false);
+  if (!is_word_[id]) {  // first time as a word (it may be known as a tag already)
+    is_word_[id] = true;
+    words_.insert(w);
+  }
+  return id;
+}
+
 uint32_t OfferIndex::Lookup(absl::string_view s) const {
   if (s.empty()) return 0;
   auto it = strings_.find(s);
@@ -132,8 +142,8 @@ void OfferIndex::Post(uint64_t key, uint32_t ordinal) { postings_[key].push_back
 void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
   Post(Key(kKind, static_cast<uint64_t>(v.kind)), ordinal);
   Post(Key(kSubKind, static_cast<uint64_t>(v.sub_kind)), ordinal);
-  for (uint32_t t : v.tags) Post(Key(kTag, t), ordinal);
-  for (uint32_t l : v.labels) Post(Key(kLabel, l), ordinal);
+  for (uint32_t t : v.tags()) Post(Key(kTag, t), ordinal);
+  for (uint32_t l : v.labels()) Post(Key(kLabel, l), ordinal);
   if (v.insee) Post(Key(kInsee, v.insee), ordinal);
   if (v.postcode) Post(Key(kPostcode, v.postcode), ordinal);
   if (v.departement) Post(Key(kDepartement, v.departement), ordinal);
@@ -150,8 +160,8 @@ void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
     Post(PairKey(kSubKindDepartement, static_cast<uint64_t>(v.sub_kind), v.departement), ordinal);
   }
   // A word in both title and body is posted once.
-  std::vector<uint32_t> words = v.title_words;
-  words.insert(words.end(), v.body_words.begin(), v.body_words.end());
+  std::vector<uint32_t> words(v.title_words().begin(), v.title_words().end());
+  words.insert(words.end(), v.body_words().begin(), v.body_words().end());
   std::sort(words.begin(), words.end());
   words.erase(std::unique(words.begin(), words.end()), words.end());
   for (uint32_t w : words) Post(Key(kWord, w), ordinal);
@@ -217,41 +227,38 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
     v.lon = provider.lon;
   }
   v.update_micros = offer.update_time().seconds() * 1000000 + offer.update_time().nanos() / 1000;
-  v.insee = Intern(provider.insee);
-  v.postcode = Intern(provider.postcode);
-  v.departement = Intern(provider.departement);
-  v.commune = Intern(provider.commune);
-  for (const std::string& t : offer.tags()) v.tags.push_back(Intern(FoldAccentsLower(t)));
-  for (const std::string& l : offer.labels()) v.labels.push_back(Intern(l));
-  for (auto* list : {&v.tags, &v.labels}) {
-    std::sort(list->begin(), list->end());
-    list->erase(std::unique(list->begin(), list->end()), list->end());
-  }
+  v.insee = provider.insee;
+  v.postcode = provider.postcode;
+  v.departement = provider.departement;
+  v.commune = provider.commune;
+  std::vector<uint32_t> tags, labels, title_words, body_words;
+  for (const std::string& t : offer.tags()) tags.push_back(Intern(FoldAccentsLower(t)));
+  for (const std::string& l : offer.labels()) labels.push_back(Intern(l));
   for (const v1::Price& p : offer.prices()) {
     v.prices.push_back({p.unit(), p.min_amount_cents(), p.max_amount_cents()});
   }
   for (const v1::DateRange& r : offer.opening_periods()) {
     v.open.emplace_back(DayNumber(r.start()), DayNumber(r.end()));
   }
-  auto add_word = [&](const std::string& w, std::vector<uint32_t>* out) {
-    uint32_t id = Intern(w);
-    out->push_back(id);
-    if (id >= is_word_.size()) is_word_.resize(id + 1, false);
-    if (!is_word_[id]) {  // first time as a word (it may be known as a tag already)
-      is_word_[id] = true;
-      words_.insert(w);
-    }
-  };
   auto add_words = [&](absl::string_view text, std::vector<uint32_t>* out) {
-    for (const std::string& w : TextWords(text)) add_word(w, out);
+    for (const std::string& w : TextWords(text)) out->push_back(InternWord(w));
   };
-  add_words(offer.title(), &v.title_words);
-  for (const auto& [lang, text] : offer.descriptions()) add_words(text, &v.body_words);
-  for (const std::string& w : provider.name_words) add_word(w, &v.body_words);
-  for (auto* list : {&v.title_words, &v.body_words}) {
+  add_words(offer.title(), &title_words);
+  for (const auto& [lang, text] : offer.descriptions()) add_words(text, &body_words);
+  body_words.insert(body_words.end(), provider.name_words.begin(), provider.name_words.end());
+  for (auto* list : {&tags, &labels, &title_words, &body_words}) {
     std::sort(list->begin(), list->end());
     list->erase(std::unique(list->begin(), list->end()), list->end());
   }
+  // Lists are capped by validation (50 tags, 50 labels); a title has far fewer than 65,536 words.
+  v.n_tags = static_cast<uint16_t>(tags.size());
+  v.n_labels = static_cast<uint16_t>(labels.size());
+  v.n_title = static_cast<uint16_t>(std::min<size_t>(title_words.size(), 65535));
+  title_words.resize(v.n_title);
+  v.facts.reserve(tags.size() + labels.size() + title_words.size() + body_words.size());
+  for (auto* list : {&tags, &labels, &title_words, &body_words}) v.facts.insert(v.facts.end(), list->begin(), list->end());
+  v.prices.shrink_to_fit();
+  v.open.shrink_to_fit();
   v.bytes = offer.SerializeAsString();
   return v;
 }
@@ -259,17 +266,18 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
 void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision) {
   absl::MutexLock lock(&mu_);
   Provider p;
-  p.id = provider.id();
   p.interned = Intern(provider.id());
   // Text search also finds offers by the provider's commune ("salers", "chaudes aigues").
-  p.name_words = TextWords(absl::StrCat(provider.name(), " ", provider.address().commune()));
+  for (const std::string& w : TextWords(absl::StrCat(provider.name(), " ", provider.address().commune()))) {
+    p.name_words.push_back(InternWord(w));
+  }
   p.has_location = provider.has_location();
   p.lat = provider.location().latitude();
   p.lon = provider.location().longitude();
-  p.insee = provider.address().insee_code();
-  p.postcode = provider.address().postcode();
-  p.departement = Departement(p.insee, p.postcode);
-  p.commune = NormalizePlaceName(provider.address().commune());
+  p.insee = Intern(provider.address().insee_code());
+  p.postcode = Intern(provider.address().postcode());
+  p.departement = Intern(Departement(provider.address().insee_code(), provider.address().postcode()));
+  p.commune = Intern(NormalizePlaceName(provider.address().commune()));
   auto it = providers_.find(provider.id());
   bool changed = it != providers_.end() && !it->second.SameFacts(p);
   providers_[provider.id()] = p;
@@ -693,13 +701,13 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
       bool inside = q.west <= q.east ? (v.lon >= q.west && v.lon <= q.east) : (v.lon >= q.west || v.lon <= q.east);
       if (!inside) return;
     }
-    for (uint32_t t : q.tags_all) if (!SortedContains(v.tags, t)) return;
+    for (uint32_t t : q.tags_all) if (!SortedContains(v.tags(), t)) return;
     if (!q.tags_any.empty()) {
       bool any = false;
-      for (uint32_t t : q.tags_any) any = any || SortedContains(v.tags, t);
+      for (uint32_t t : q.tags_any) any = any || SortedContains(v.tags(), t);
       if (!any) return;
     }
-    for (uint32_t l : q.labels) if (!SortedContains(v.labels, l)) return;
+    for (uint32_t l : q.labels) if (!SortedContains(v.labels(), l)) return;
     int64_t best_price = std::numeric_limits<int64_t>::max();
     int64_t top_price = -1;
     for (const auto& p : v.prices) {
@@ -718,7 +726,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     for (const auto& ids : q.words) {
       double best_word = 0;
       for (uint32_t w : ids) {
-        double weight = SortedContains(v.title_words, w) ? 2.0 : SortedContains(v.body_words, w) ? 1.0 : 0.0;
+        double weight = SortedContains(v.title_words(), w) ? 2.0 : SortedContains(v.body_words(), w) ? 1.0 : 0.0;
         if (weight == 0) continue;
         auto df = static_cast<double>(list_size(Key(kWord, w)));
         best_word = std::max(best_word, weight * std::log(1 + n_docs / (1 + df)));
@@ -790,7 +798,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
       const Version& v = versions_[m.ordinal];
       ++kinds[v1::OfferKind_Name(v.kind)];
       ++sub_kinds[v1::OfferSubKind_Name(v.sub_kind)];
-      for (uint32_t t : v.tags) ++tags[names[t]];
+      for (uint32_t t : v.tags()) ++tags[names[t]];
       if (v.insee) ++communes[names[v.insee]];
       ++levels[absl::StrCat(v.class_level)];
     }

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "atable/v1/catalog.pb.h"
 
 namespace atable {
@@ -79,12 +80,11 @@ class OfferIndex {
  private:
   // What the index knows of a provider.
   struct Provider {
-    std::string id;
-    uint32_t interned = 0;
-    std::vector<std::string> name_words;
+    uint32_t interned = 0;           // its id
+    std::vector<uint32_t> name_words;  // words of its name and commune
     bool has_location = false;
     double lat = 0, lon = 0;
-    std::string insee, postcode, departement, commune;  // commune as NormalizePlaceName gives it
+    uint32_t insee = 0, postcode = 0, departement = 0, commune = 0;  // commune as NormalizePlaceName gives it
     bool SameFacts(const Provider& o) const {
       return name_words == o.name_words && has_location == o.has_location && lat == o.lat &&
              lon == o.lon && insee == o.insee && postcode == o.postcode && commune == o.commune;
@@ -109,10 +109,19 @@ class OfferIndex {
     double lat = 0, lon = 0;
     int64_t update_micros = 0;
     uint32_t insee = 0, postcode = 0, departement = 0, commune = 0;
-    std::vector<uint32_t> tags, labels;  // interned, sorted
     std::vector<PriceEntry> prices;
     std::vector<std::pair<int32_t, int32_t>> open;  // day numbers, inclusive
-    std::vector<uint32_t> title_words, body_words;  // interned, sorted, unique
+    // Interned ids, each list sorted and unique, packed in one exact allocation: tags, labels,
+    // title words, then the other words (descriptions, provider name and commune).
+    std::vector<uint32_t> facts;
+    uint16_t n_tags = 0, n_labels = 0, n_title = 0;
+    absl::Span<const uint32_t> tags() const { return {facts.data(), n_tags}; }
+    absl::Span<const uint32_t> labels() const { return {facts.data() + n_tags, n_labels}; }
+    absl::Span<const uint32_t> title_words() const { return {facts.data() + n_tags + n_labels, n_title}; }
+    absl::Span<const uint32_t> body_words() const {
+      size_t start = size_t{n_tags} + n_labels + n_title;
+      return {facts.data() + start, facts.size() - start};
+    }
 
     bool VisibleAt(uint64_t revision) const { return born <= revision && revision < died; }
   };
@@ -132,6 +141,8 @@ class OfferIndex {
 
   static Hot HotOf(const Version& v);
   uint32_t Intern(absl::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Interns a text word and records it among the words prefixes are looked up in.
+  uint32_t InternWord(const std::string& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t Lookup(absl::string_view s) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void AddVersion(Version v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Version MakeVersion(const v1::Offer& offer, const Provider& provider, uint64_t revision)

@@ -203,7 +203,7 @@ std::vector<Meeting> ChoosePairs(const Problem& p, double* bound) {
       has_side[i] = true;
       side[i] = p.participants[i].role == Role::kBuyer ? g.addArc(source, node[i]) : g.addArc(node[i], sink);
       cap[side[i]] = capacity(i);
-      lower[side[i]] = 0;
+      lower[side[i]] = std::min<int64_t>(p.participants[i].min_meetings, capacity(i));  // the guaranteed minimum
       cost[side[i]] = 0;
       if (p.participants[i].role == Role::kBuyer) total += capacity(i);
     }
@@ -224,7 +224,15 @@ std::vector<Meeting> ChoosePairs(const Problem& p, double* bound) {
   solver.upperMap(cap).lowerMap(lower).costMap(cost).stSupply(source, sink, total);
   std::vector<Meeting> chosen;
   *bound = 0;
-  if (solver.run() != lemon::NetworkSimplex<Graph, int64_t, int64_t>::OPTIMAL) return chosen;
+  auto status = solver.run();
+  if (status == lemon::NetworkSimplex<Graph, int64_t, int64_t>::INFEASIBLE) {
+    // The guaranteed minimums cannot all be met by the candidates: choose without them.
+    for (Graph::ArcIt a(g); a != lemon::INVALID; ++a) lower[a] = 0;
+    solver.reset();
+    solver.upperMap(cap).lowerMap(lower).costMap(cost).stSupply(source, sink, total);
+    status = solver.run();
+  }
+  if (status != lemon::NetworkSimplex<Graph, int64_t, int64_t>::OPTIMAL) return chosen;
   for (size_t k = 0; k < p.candidates.size(); ++k) {
     if (solver.flow(pair_arc[k]) > 0) {
       const Candidate& c = p.candidates[k];

@@ -47,7 +47,8 @@ struct SolveOptions {
 absl::StatusOr<Schedule> Solve(const Problem& problem, const SolveOptions& options = {});
 
 // Chooses the meetings among the candidates: the maximum total value within each participant's
-// capacity (its cap and its free slots), exact. Returns the chosen meetings; `*bound` receives the
+// capacity (its cap and its free slots), exact, giving each participant at least its
+// min_meetings when the candidates allow it for all at once (otherwise no minimum is enforced). Returns the chosen meetings; `*bound` receives the
 // optimum value, which bounds the value of any timetable.
 std::vector<Meeting> ChoosePairs(const Problem& problem, double* bound);
 
