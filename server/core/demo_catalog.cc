@@ -309,7 +309,7 @@ void GenerateProvider(int n, absl::string_view id_prefix, const Template& t, con
     AddOpening(t, &o);
     for (const std::string& lang : p.languages()) o.add_languages(lang);
     (*o.mutable_descriptions())["fr"] =
-        absl::StrCat(titles.empty() ? o.title() : o.title(), ". Jusqu'à ", max_persons,
+        absl::StrCat(o.title(), ". Jusqu'à ", max_persons,
                      " personnes, à ", commune_name, ".");
     out->offers.push_back(std::move(o));
   }
