@@ -7,6 +7,7 @@
 #include "client/catalog_commands.h"
 #include "client/client.h"
 #include "client/format.h"
+#include "client/import_commands.h"
 #include "client/matchmaking_commands.h"
 #include "client/schedule_commands.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   AddCatalogCommands(app, options, &exit_code);
   AddMatchmakingCommands(app, options, &exit_code);
   AddScheduleCommands(app, options, &exit_code);
+  AddImportCommands(app, options, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -327,6 +327,42 @@ TEST_F(CliTest, BuildsAnEventOnTheServerAndPrintsAgendas) {
   EXPECT_NE(std::string::npos, r.output.find(" 13:30 ")) << "the first slot after lunch";
 }
 
+TEST_F(CliTest, ImportsAtoutFranceAndJsonLinesSafelyTwice) {
+  StartServer();
+  std::string af = testing::SharedDataPath("atout-france/hebergements-classes_2022-01_auvergne.csv");
+  CommandResult r = Atable("import atout-france " + af);
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("created 1196, updated 0, unchanged 0, skipped 0, rejected 0\n")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("600 rows read, 2 merged as reclassifications")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("not placed (no commune LE LIORAN with postcode 15300)")) << r.output;
+  r = Atable("import atout-france " + af);
+  EXPECT_NE(std::string::npos, r.output.find("created 0, updated 0, unchanged 1196")) << r.output;
+  // A hotel's stars and place.
+  r = Atable("offers get af-15110-arev-hotel/stay");
+  EXPECT_NE(std::string::npos, r.output.find("Classification  2 stars (Atout France)")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Location        44.848938, 2.998231")) << r.output;
+
+  std::string bad = WriteFile("bad.csv", "nom;prix\nGîte;100\n");
+  r = Atable("import atout-france " + bad);
+  EXPECT_EQ(2, r.exit_code);
+  EXPECT_NE(std::string::npos, r.output.find("not the header of the Atout France export")) << r.output;
+
+  std::string lines = WriteFile("records.jsonl",
+      "# a provider and two offers\n"
+      "{\"provider\": {\"id\": \"jl-1\", \"name\": \"Ferme JL\"}}\n"
+      "{\"offer\": {\"id\": \"jl-1/a\", \"provider_id\": \"jl-1\", \"kind\": \"OFFER_KIND_ACTIVITY\", \"title\": \"Traite\"}}\n"
+      "{\"offer\": {\"id\": \"jl-1/b\", \"provider_id\": \"jl-1\", \"kind\": \"OFFER_KIND_ACTIVITY\", \"title\": \"\"}}\n");
+  r = Atable("import offers " + lines);
+  EXPECT_EQ(1, r.exit_code) << r.output;  // one record refused
+  EXPECT_NE(std::string::npos, r.output.find("created 2, updated 0, unchanged 0, skipped 1, rejected 1")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("rejected record 2 jl-1/b: offer.title: is required")) << r.output;
+  std::string truncated = WriteFile("truncated.jsonl", "{\"provider\": {\"id\": \"jl-2\", \"name\": \"X\"}}\n{\"offer\": {\"id\"\n");
+  r = Atable("import offers " + truncated);
+  EXPECT_EQ(2, r.exit_code);
+  EXPECT_NE(std::string::npos, r.output.find("line 2: not an import record")) << r.output;
+  EXPECT_EQ(1, Atable("providers get jl-2").exit_code);  // nothing of the bad file was imported
+}
+
 TEST_F(CliTest, ServerRefusesABusyDataFolder) {
   StartServer();
   CommandResult r = RunCommand(absl::StrCat(ATABLE_SERVER_BINARY, " --listen 127.0.0.1:0 --data ", dir_.Sub("data")));
