@@ -501,22 +501,18 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   Query q;
   for (int k : r.kinds()) q.kinds.push_back(k);
   for (int k : r.sub_kinds()) q.sub_kinds.push_back(k);
-  auto resolve = [&](absl::string_view s) {
-    uint32_t id = Lookup(s);
-    return id;
-  };
   for (const std::string& t : r.tags_all()) {
-    uint32_t id = resolve(FoldAccentsLower(t));
+    uint32_t id = Lookup(FoldAccentsLower(t));
     if (id == Query::kUnknown) q.impossible = true;
     q.tags_all.push_back(id);
   }
   for (const std::string& t : r.tags_any()) {
-    uint32_t id = resolve(FoldAccentsLower(t));
+    uint32_t id = Lookup(FoldAccentsLower(t));
     if (id != Query::kUnknown) q.tags_any.push_back(id);
   }
   if (r.tags_any_size() > 0 && q.tags_any.empty()) q.impossible = true;
   for (const std::string& l : r.labels()) {
-    uint32_t id = resolve(l);
+    uint32_t id = Lookup(l);
     if (id == Query::kUnknown) q.impossible = true;
     q.labels.push_back(id);
   }
@@ -524,7 +520,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   std::sort(q.tags_any.begin(), q.tags_any.end());
   auto exact = [&](const std::string& value, uint32_t* out) {
     if (value.empty()) return;
-    *out = resolve(value);
+    *out = Lookup(value);
     if (*out == Query::kUnknown || *out == 0) q.impossible = true;
   };
   exact(r.provider_id(), &q.provider);
