@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -361,6 +362,69 @@ TEST_F(CliTest, ImportsAtoutFranceAndJsonLinesSafelyTwice) {
   EXPECT_EQ(2, r.exit_code);
   EXPECT_NE(std::string::npos, r.output.find("line 2: not an import record")) << r.output;
   EXPECT_EQ(1, Atable("providers get jl-2").exit_code);  // nothing of the bad file was imported
+}
+
+TEST_F(CliTest, ImportsDatatourismeFoldersSafelyTwice) {
+  StartServer();
+  std::string folder = testing::SharedDataPath("datatourisme");
+  CommandResult r = Atable("import datatourisme " + folder);
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_EQ("created 8, updated 0, unchanged 0, skipped 1, rejected 0\n5 files read\n"
+            "skipped 49-00037bcf-28e4-3322-b72f-377587204703.json: an event, not an offer\n", r.output);
+  r = Atable("import datatourisme " + folder);
+  EXPECT_NE(std::string::npos, r.output.find("created 0, updated 0, unchanged 8, skipped 1")) << r.output;
+  // The gîte: capacity, a price and its unit, its grade.
+  r = Atable("offers get dt-hloaqu087v5004ty/offer");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Capacity        up to 6 persons")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("349.00 EUR per week (Moyenne saison), Semaine moyenne saison, "
+                                             "2023-04-01 to 2023-06-30")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("Classification  3 épis (Gîtes de France)")) << r.output;
+  r = Atable("offers search --text \"bien etre\"");
+  EXPECT_NE(std::string::npos, r.output.find("dt-ascnor076v51bqwb/offer")) << r.output;
+
+  // A folder with a truncated object and one in Latin-1: both reported, the rest imported.
+  std::string gite = testing::ReadFileOrDie(folder + "/23-005819a3-aaf9-31ba-9f1f-5616e78d8738.json");
+  std::filesystem::create_directories(dir_.Sub("mixed"));
+  WriteFile("mixed/a-truncated.json", gite.substr(0, 5000));
+  std::string latin1 = testing::ReadFileOrDie(folder + "/30-0049c43b-5087-3c44-87ef-349d316fc2b8.json");
+  latin1.replace(latin1.find("Chez Jeanne"), 11, "Chez J\xE9anne");
+  WriteFile("mixed/b-latin1.json", latin1);
+  WriteFile("mixed/c-spa.json", testing::ReadFileOrDie(folder + "/30-00a39ffb-490b-3795-8f6c-7c2bb75ffa6a.json"));
+  WriteFile("mixed/notes.txt", "not an object");
+  r = Atable("import datatourisme " + dir_.Sub("mixed"));
+  EXPECT_EQ(1, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("a-truncated.json: not valid JSON: parse error")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("b-latin1.json: not valid JSON")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("created 0, updated 0, unchanged 2, skipped 0, rejected 0, 2 inputs not read"))
+      << r.output;
+  r = Atable("offers get dt-resnor050v50lhp5/offer");
+  EXPECT_NE(std::string::npos, r.output.find("Title           Chez Jeanne\n")) << "the good copy stays: " << r.output;
+  EXPECT_EQ(2, Atable("import datatourisme " + dir_.Sub("absent")).exit_code);
+}
+
+TEST_F(CliTest, ImportsTheProjectCsvFormat) {
+  StartServer();
+  std::string csv = WriteFile("catalog.csv",
+      "provider_id,provider_name,commune,postcode,latitude,longitude,offer_id,sub_kind,title,max_persons,"
+      "price_min_eur,price_max_eur,price_unit,tags\n"
+      "ferme-puy,Ferme du Puy,Salers,15140,45.14,2.49,ferme-puy/visite,gastronomy,Visite et dégustation,20,8,12,"
+      "per_person,cheese|farm\n"
+      "ferme-puy,,,,,,ferme-puy/gite,self_catering,\"Gîte \"\"Le Fenil\"\"\",5,380,540,per_week,\n");
+  CommandResult r = Atable("import offers " + csv);
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_EQ("created 3, updated 0, unchanged 0, skipped 0, rejected 0\n", r.output);
+  r = Atable("import offers " + csv);
+  EXPECT_EQ("created 0, updated 0, unchanged 3, skipped 0, rejected 0\n", r.output);
+  r = Atable("offers get ferme-puy/gite");
+  EXPECT_NE(std::string::npos, r.output.find("Title           Gîte \"Le Fenil\"")) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("380.00-540.00 EUR per week")) << r.output;
+  std::string bad = WriteFile("bad.csv", "provider_id,provider_name,offer_id,sub_kind,title\n"
+                                         "p2,P,p2/a,hotel,Hôtel\np2,P,p2/b,castle,Château\n");
+  r = Atable("import offers " + bad);
+  EXPECT_EQ(2, r.exit_code);
+  EXPECT_NE(std::string::npos, r.output.find("line 3, column sub_kind: \"castle\" is not a sub-kind")) << r.output;
+  EXPECT_EQ(1, Atable("providers get p2").exit_code);  // nothing of the bad file was imported
 }
 
 TEST_F(CliTest, ServerRefusesABusyDataFolder) {
