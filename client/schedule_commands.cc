@@ -1,6 +1,7 @@
 #include "client/schedule_commands.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "atable/v1/matchmaking.grpc.pb.h"
+#include "client/agenda_export.h"
 #include "client/format.h"
 #include "server/core/schedule/event_file.h"
 #include "server/core/schedule/solver.h"
@@ -16,7 +18,7 @@ namespace atable::cli {
 namespace {
 
 struct Args {
-  std::string file, out, event, participant;
+  std::string file, out, event, participant, format = "html";
   uint64_t seed = 1;
   int64_t iterations = 0;
   double seconds = 60;
@@ -122,6 +124,40 @@ int ShowAgenda(const GlobalOptions& options, const Args& a) {
   return kExitOk;
 }
 
+// Fetches the event, its grid and every participant's day, and writes them in `a.format`.
+int ExportAgendas(const GlobalOptions& options, const Args& a) {
+  Client client(options);
+  auto stub = v1::Matchmaking::NewStub(client.channel());
+  AgendaBook book;
+  v1::GetEventRequest event_request;
+  event_request.set_id(a.event);
+  grpc::Status s = stub->GetEvent(client.Context().get(), event_request, &book.event);
+  if (!s.ok()) return client.Fail(s);
+  v1::GetAgendaRequest request;
+  request.set_event_id(a.event);
+  s = stub->GetAgenda(client.Context().get(), request, &book.grid);
+  if (!s.ok()) return client.Fail(s);
+  for (const v1::EventParticipant& p : book.event.participants()) {
+    request.set_participant_id(p.id());
+    s = stub->GetAgenda(client.Context().get(), request, &book.days.emplace_back());
+    if (!s.ok()) return client.Fail(s);
+  }
+  absl::StatusOr<std::vector<std::string>> written = a.format == "html" ? ExportHtml(book, a.out)
+                                                     : a.format == "ics" ? ExportIcs(book, a.out)
+                                                                         : ExportCsv(book, a.out);
+  if (!written.ok()) {
+    std::fprintf(stderr, "atable: %s\n", std::string(written.status().message()).c_str());
+    return written.status().code() == absl::StatusCode::kFailedPrecondition ? kExitFailed : kExitUsage;
+  }
+  if (options.json) {
+    for (const std::string& path : *written) std::printf("%s\n", path.c_str());
+  } else {
+    std::printf("wrote %zu %s files to %s (%s%s)\n", written->size(), a.format.c_str(), a.out.c_str(),
+                std::filesystem::path(written->front()).filename().c_str(), written->size() > 1 ? ", ..." : "");
+  }
+  return kExitOk;
+}
+
 int Solve(const GlobalOptions& options, const Args& a) {
   std::string text;
   if (!ReadInput(a.file, &text)) return kExitUsage;
@@ -199,6 +235,15 @@ void AddScheduleCommands(CLI::App& app, const GlobalOptions& options, int* exit_
   show->add_option("--event", args->event, "Event id")->required();
   show->add_option("--participant", args->participant, "Participant id (default: the whole event's grid)");
   show->callback([&options, exit_code, args] { *exit_code = ShowAgenda(options, *args); });
+  CLI::App* export_ = agenda->add_subcommand(
+      "export", "Write every participant's day as files: html (a page each and the grid, printable, offline),\n"
+                "ics (a calendar each, RFC 5545) or csv (one row per meeting)\n"
+                "  example: atable agenda export --event cantal-2026 --format html --out agendas/");
+  export_->add_option("--event", args->event, "Event id")->required();
+  export_->add_option("--format", args->format, "html, ics or csv")
+      ->check(CLI::IsMember({"html", "ics", "csv"}))->capture_default_str();
+  export_->add_option("--out", args->out, "Folder to write the files in (created if missing)")->required();
+  export_->callback([&options, exit_code, args] { *exit_code = ExportAgendas(options, *args); });
 
   CLI::App* schedule = app.add_subcommand("schedule", "Build meeting schedules of event days")->require_subcommand(1);
   CLI::App* solve = schedule->add_subcommand(

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -11,8 +12,13 @@
 #include <regex>
 #include <thread>
 
+#include <libical/ical.h>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "atable/v1/catalog.grpc.pb.h"
+#include "atable/v1/matchmaking.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -328,6 +334,90 @@ TEST_F(CliTest, BuildsAnEventOnTheServerAndPrintsAgendas) {
   EXPECT_NE(std::string::npos, r.output.find(" 13:30 ")) << "the first slot after lunch";
 }
 
+TEST_F(CliTest, ExportsAgendasAsHtmlCalendarsAndCsv) {
+  StartServer("--demo_dir " + testing::ProjectPath("server/demo"));
+  ASSERT_EQ(0, Atable("event put " + testing::ProjectPath("server/demo/event-cantal.json")).exit_code);
+  CommandResult r = Atable("schedule build --event cantal-2026 --seed 3 --suggestions");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  std::smatch placed;
+  ASSERT_TRUE(std::regex_search(r.output, placed, std::regex("placed ([0-9]+) of"))) << r.output;
+  const size_t meetings = std::stoul(placed[1]);
+  r = Atable("--json agenda show --event cantal-2026 --participant demo-giftbox");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  v1::Agenda giftbox;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.output, &giftbox).ok()) << r.output;
+  ASSERT_GT(giftbox.items_size(), 5);
+
+  // CSV: one row per meeting, under a header.
+  r = Atable("agenda export --event cantal-2026 --format csv --out " + dir_.Sub("csv"));
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  std::string csv = testing::ReadFileOrDie(dir_.Sub("csv/meetings.csv"));
+  EXPECT_EQ(0u, csv.find("event,date,slot,start,end,table,a_id,a_name,a_role,b_id,b_name,b_role,why\r\n"));
+  EXPECT_EQ(meetings + 1, static_cast<size_t>(std::count(csv.begin(), csv.end(), '\n')));
+
+  // ICS: the gift-box maker's calendar parses back with libical, one event per meeting, local times.
+  r = Atable("agenda export --event cantal-2026 --format ics --out " + dir_.Sub("ics"));
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_EQ("wrote 190 ics files to " + dir_.Sub("ics") + " (demo-seller.ics, ...)\n", r.output);
+  std::string ics = testing::ReadFileOrDie(dir_.Sub("ics/demo-giftbox.ics"));
+  icalcomponent* calendar = icalparser_parse_string(ics.c_str());
+  ASSERT_NE(nullptr, calendar);
+  EXPECT_EQ(ICAL_VCALENDAR_COMPONENT, icalcomponent_isa(calendar));
+  EXPECT_NE(nullptr, icalcomponent_get_first_component(calendar, ICAL_VTIMEZONE_COMPONENT));
+  int events = 0;
+  for (icalcomponent* e = icalcomponent_get_first_component(calendar, ICAL_VEVENT_COMPONENT); e != nullptr;
+       e = icalcomponent_get_next_component(calendar, ICAL_VEVENT_COMPONENT), ++events) {
+    ASSERT_LT(events, giftbox.items_size());
+    const v1::AgendaItem& item = giftbox.items(events);
+    icalproperty* start = icalcomponent_get_first_property(e, ICAL_DTSTART_PROPERTY);
+    ASSERT_NE(nullptr, start);
+    icalparameter* tzid = icalproperty_get_first_parameter(start, ICAL_TZID_PARAMETER);
+    ASSERT_NE(nullptr, tzid);
+    EXPECT_STREQ("Europe/Paris", icalparameter_get_tzid(tzid));
+    icaltimetype t = icalproperty_get_dtstart(start);
+    EXPECT_EQ(2026, t.year);
+    EXPECT_EQ(12, t.month);
+    EXPECT_EQ(10, t.day);
+    EXPECT_EQ(item.start(), absl::StrFormat("%02d:%02d", t.hour, t.minute));
+    EXPECT_EQ(absl::StrCat("Table ", item.table()), icalcomponent_get_location(e));
+    EXPECT_EQ("Meeting: " + item.with_name(), icalcomponent_get_summary(e));
+  }
+  EXPECT_EQ(giftbox.items_size(), events);
+  icalcomponent_free(calendar);
+
+  // HTML: rendered by headless Chromium to a PDF (A4) and a PNG; the PDF shows every meeting.
+  r = Atable("agenda export --event cantal-2026 --format html --out " + dir_.Sub("html"));
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_EQ("wrote 191 html files to " + dir_.Sub("html") + " (index.html, ...)\n", r.output);
+  std::string chromium = absl::StrCat("chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir=",
+                                      dir_.Sub("chromium"), " ");
+  std::string page = "file://" + dir_.Sub("html/demo-giftbox.html");
+  r = RunCommand(chromium + "--no-pdf-header-footer --print-to-pdf=" + dir_.Sub("giftbox.pdf") + " " + page);
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  r = RunCommand(chromium + "--window-size=900,1300 --screenshot=" + dir_.Sub("giftbox.png") + " " + page);
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_GT(std::filesystem::file_size(dir_.Sub("giftbox.png")), 20000u);
+  r = RunCommand("pdfinfo " + dir_.Sub("giftbox.pdf"));
+  EXPECT_NE(std::string::npos, r.output.find("(A4)")) << r.output;
+  r = RunCommand("pdftotext " + dir_.Sub("giftbox.pdf") + " -");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  std::string text = std::regex_replace(r.output, std::regex("\\s+"), " ");
+  EXPECT_NE(std::string::npos, text.find("Coffrets Évasion")) << text;
+  EXPECT_NE(std::string::npos, text.find("Thursday 10 December 2026")) << text;
+  for (const v1::AgendaItem& item : giftbox.items()) {
+    EXPECT_NE(std::string::npos, text.find(absl::StrCat(item.start(), "–", item.end()))) << item.start() << text;
+    EXPECT_NE(std::string::npos, text.find(item.with_name())) << item.with_name() << " in " << text;
+    EXPECT_NE(std::string::npos, text.find(absl::StrCat("Table ", item.table()))) << text;
+  }
+  // The overview grid: every table and the participants' names.
+  r = RunCommand(chromium + "--no-pdf-header-footer --print-to-pdf=" + dir_.Sub("grid.pdf") + " file://" +
+                 dir_.Sub("html/index.html"));
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  r = RunCommand("pdftotext " + dir_.Sub("grid.pdf") + " -");
+  EXPECT_NE(std::string::npos, r.output.find("Rencontres du tourisme du Cantal")) << r.output.substr(0, 500);
+  EXPECT_NE(std::string::npos, r.output.find("13:30")) << "the first slot after lunch";
+}
+
 TEST_F(CliTest, ImportsAtoutFranceAndJsonLinesSafelyTwice) {
   StartServer();
   std::string af = testing::SharedDataPath("atout-france/hebergements-classes_2022-01_auvergne.csv");
@@ -388,7 +478,7 @@ TEST_F(CliTest, ImportsDatatourismeFoldersSafelyTwice) {
   std::filesystem::create_directories(dir_.Sub("mixed"));
   WriteFile("mixed/a-truncated.json", gite.substr(0, 5000));
   std::string latin1 = testing::ReadFileOrDie(folder + "/30-0049c43b-5087-3c44-87ef-349d316fc2b8.json");
-  latin1.replace(latin1.find("Chez Jeanne"), 11, "Chez J\xE9anne");
+  latin1.replace(latin1.find("Chez Jeanne"), 11, "Chez J\xE9" "anne");
   WriteFile("mixed/b-latin1.json", latin1);
   WriteFile("mixed/c-spa.json", testing::ReadFileOrDie(folder + "/30-00a39ffb-490b-3795-8f6c-7c2bb75ffa6a.json"));
   WriteFile("mixed/notes.txt", "not an object");
