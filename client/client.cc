@@ -12,12 +12,47 @@
 
 namespace atable::cli {
 
-Client::Client(const GlobalOptions& options)
-    : options_(options),
-      channel_(grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials())) {}
+namespace {
+
+bool ReadPem(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    std::fprintf(stderr, "atable: cannot read %s\n", path.c_str());
+    return false;
+  }
+  *out = text.str();
+  return true;
+}
+
+}  // namespace
+
+bool ChannelCredentialsFor(const GlobalOptions& options, std::shared_ptr<grpc::ChannelCredentials>* out) {
+  if (options.tls_ca.empty() && options.tls_cert.empty()) {
+    *out = grpc::InsecureChannelCredentials();
+    return true;
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!options.tls_ca.empty() && !ReadPem(options.tls_ca, &ssl.pem_root_certs)) return false;
+  if (!options.tls_cert.empty() &&
+      (!ReadPem(options.tls_cert, &ssl.pem_cert_chain) || !ReadPem(options.tls_key, &ssl.pem_private_key))) {
+    return false;
+  }
+  *out = grpc::SslCredentials(ssl);
+  return true;
+}
+
+Client::Client(const GlobalOptions& options) : options_(options) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Unreadable PEM files were reported; calls then fail as unreachable.
+  if (!ChannelCredentialsFor(options, &credentials)) credentials = grpc::InsecureChannelCredentials();
+  channel_ = grpc::CreateChannel(options.server, credentials);
+}
 
 std::unique_ptr<grpc::ClientContext> Client::Context(bool streaming) const {
   auto context = std::make_unique<grpc::ClientContext>();
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
   if (!streaming) {
     context->set_deadline(std::chrono::system_clock::now() +
                           std::chrono::milliseconds(static_cast<int64_t>(options_.timeout_seconds * 1000)));

@@ -9,6 +9,7 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/security/credentials.h"
 
 namespace atable::cli {
 
@@ -16,7 +17,15 @@ struct GlobalOptions {
   std::string server = "127.0.0.1:50051";
   bool json = false;
   double timeout_seconds = 10;
+  std::string token;        // API key sent as "authorization: Bearer <token>" (env ATABLE_TOKEN)
+  std::string tls_ca;       // PEM file of the CA that signed the server's certificate: TLS on
+  std::string tls_cert;     // mutual TLS: the client's certificate and key (PEM files)
+  std::string tls_key;
 };
+
+// Channel credentials for the options: TLS when a CA is given, plaintext otherwise. False (with
+// the reason printed) when a PEM file cannot be read.
+bool ChannelCredentialsFor(const GlobalOptions& options, std::shared_ptr<grpc::ChannelCredentials>* out);
 
 // A connection to the server named by the options.
 class Client {

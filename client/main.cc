@@ -37,12 +37,13 @@ int main(int argc, char** argv) {
   using namespace atable::cli;
   GlobalOptions options;
   if (const char* env = std::getenv("ATABLE_SERVER")) options.server = env;
+  if (const char* env = std::getenv("ATABLE_TOKEN")) options.token = env;
   int exit_code = kExitOk;
 
   CLI::App app{"atable: the organizers' client of an atable server (catalog, buyers, events).", "atable"};
   app.footer(
-      "Exit codes: 0 done, 1 the server refused the request, 2 wrong command line or input file,\n"
-      "3 server unreachable or too slow.\n"
+      "Exit codes: 0 done, 1 the server refused the request (bad input, not found, no permission...),\n"
+      "2 wrong command line or input file, 3 server unreachable or too slow.\n"
       "Example: atable --server 127.0.0.1:50051 offers get af-15110-arev-hotel/stay");
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command: "atable watch --json"
@@ -50,6 +51,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", options.json, "Print machine-readable JSON");
   app.add_option("--timeout", options.timeout_seconds, "Seconds to wait for each call")->capture_default_str();
+  app.add_option("--token", options.token, "API key (env ATABLE_TOKEN), from atable-server keys create");
+  app.add_option("--tls-ca", options.tls_ca, "PEM file of the CA of the server's certificate: connect with TLS");
+  app.add_option("--tls-cert", options.tls_cert, "Mutual TLS: this client's certificate (PEM)");
+  app.add_option("--tls-key", options.tls_key, "Mutual TLS: this client's private key (PEM)");
 
   app.add_subcommand("health", "Ask whether the server is serving\n  example: atable health")
       ->callback([&] { exit_code = Health(Client(options)); });

@@ -113,6 +113,8 @@ absl::Status SearchOffersImpl(CatalogStore* store, const v1::SearchOffersRequest
 grpc::ServerUnaryReactor* CatalogService::SearchOffers(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
+  absl::StatusOr<Principal> who = Authorize(keys_, *context, Access::kRead);
+  if (!who.ok()) return Refuse(context, who.status());
   return ServeUnaryBytes<v1::SearchOffersRequest>(
       context, request, response,
       [this](const auto& req, std::string* bytes) { return SearchOffersImpl(store_, req, bytes); });
@@ -120,25 +122,32 @@ grpc::ServerUnaryReactor* CatalogService::SearchOffers(grpc::CallbackServerConte
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* CatalogService::ImportOffers(
     grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
-  return StartImport(store_, context, response);
+  return StartImport(store_, keys_, context, response);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* CatalogService::ListChanges(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  return StartChangeStream(store_, &notifier_, context, request);
+  return StartChangeStream(store_, keys_, &notifier_, context, request);
 }
 
 grpc::ServerUnaryReactor* CatalogService::UpsertProvider(grpc::CallbackServerContext* context,
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
+  absl::StatusOr<Principal> who = Authorize(keys_, *context, Access::kWrite);
+  if (!who.ok()) return Refuse(context, who.status());
   return ServeUnary<v1::UpsertProviderRequest, v1::Provider>(
       context, request, response,
-      [this](const auto& req, auto* resp) { return UpsertProviderImpl(store_, req, resp); });
+      [&](const auto& req, auto* resp) {
+        ATABLE_RETURN_IF_ERROR(CheckWritesProvider(*who, req.provider().id(), "provider.id"));
+        return UpsertProviderImpl(store_, req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* CatalogService::GetProvider(grpc::CallbackServerContext* context,
                                                       const grpc::ByteBuffer* request,
                                                       grpc::ByteBuffer* response) {
+  absl::StatusOr<Principal> who = Authorize(keys_, *context, Access::kRead);
+  if (!who.ok()) return Refuse(context, who.status());
   return ServeUnary<v1::GetProviderRequest, v1::Provider>(
       context, request, response,
       [this](const auto& req, auto* resp) { return GetProviderImpl(store_, req, resp); });
@@ -147,22 +156,34 @@ grpc::ServerUnaryReactor* CatalogService::GetProvider(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* CatalogService::DeleteProvider(grpc::CallbackServerContext* context,
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
+  absl::StatusOr<Principal> who = Authorize(keys_, *context, Access::kWrite);
+  if (!who.ok()) return Refuse(context, who.status());
   return ServeUnary<v1::DeleteProviderRequest, google::protobuf::Empty>(
       context, request, response,
-      [this](const auto& req, auto*) { return DeleteProviderImpl(store_, req); });
+      [&](const auto& req, auto*) {
+        ATABLE_RETURN_IF_ERROR(CheckWritesProvider(*who, req.id(), "id"));
+        return DeleteProviderImpl(store_, req);
+      });
 }
 
 grpc::ServerUnaryReactor* CatalogService::UpsertOffer(grpc::CallbackServerContext* context,
                                                       const grpc::ByteBuffer* request,
                                                       grpc::ByteBuffer* response) {
+  absl::StatusOr<Principal> who = Authorize(keys_, *context, Access::kWrite);
+  if (!who.ok()) return Refuse(context, who.status());
   return ServeUnary<v1::UpsertOfferRequest, v1::Offer>(
       context, request, response,
-      [this](const auto& req, auto* resp) { return UpsertOfferImpl(store_, req, resp); });
+      [&](const auto& req, auto* resp) {
+        ATABLE_RETURN_IF_ERROR(CheckWritesOffer(*who, *store_, req.offer()));
+        return UpsertOfferImpl(store_, req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* CatalogService::GetOffer(grpc::CallbackServerContext* context,
                                                    const grpc::ByteBuffer* request,
                                                    grpc::ByteBuffer* response) {
+  absl::StatusOr<Principal> who = Authorize(keys_, *context, Access::kRead);
+  if (!who.ok()) return Refuse(context, who.status());
   return ServeUnary<v1::GetOfferRequest, v1::Offer>(
       context, request, response,
       [this](const auto& req, auto* resp) { return GetOfferImpl(store_, req, resp); });
@@ -171,9 +192,17 @@ grpc::ServerUnaryReactor* CatalogService::GetOffer(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* CatalogService::DeleteOffer(grpc::CallbackServerContext* context,
                                                       const grpc::ByteBuffer* request,
                                                       grpc::ByteBuffer* response) {
+  absl::StatusOr<Principal> who = Authorize(keys_, *context, Access::kWrite);
+  if (!who.ok()) return Refuse(context, who.status());
   return ServeUnary<v1::DeleteOfferRequest, google::protobuf::Empty>(
       context, request, response,
-      [this](const auto& req, auto*) { return DeleteOfferImpl(store_, req); });
+      [&](const auto& req, auto*) {
+        if (who->role != v1::ROLE_ORGANIZER) {
+          absl::StatusOr<v1::Offer> stored = store_->GetOffer(req.id());
+          if (stored.ok()) ATABLE_RETURN_IF_ERROR(CheckWritesProvider(*who, stored->provider_id(), "id"));
+        }
+        return DeleteOfferImpl(store_, req);
+      });
 }
 
 }  // namespace atable

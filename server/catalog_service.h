@@ -22,7 +22,8 @@ using CatalogRawService = v1::Catalog::WithRawCallbackMethod_UpsertProvider<
 class CatalogService final : public CatalogRawService {
  public:
   // `store` must outlive the service.
-  explicit CatalogService(CatalogStore* store) : store_(store), notifier_(store) {}
+  // `store` and `keys` must outlive the service; `keys` null serves everyone as an organizer.
+  CatalogService(CatalogStore* store, const KeyRing* keys) : store_(store), keys_(keys), notifier_(store) {}
 
   grpc::ServerUnaryReactor* UpsertProvider(grpc::CallbackServerContext* context,
                                            const grpc::ByteBuffer* request,
@@ -53,6 +54,7 @@ class CatalogService final : public CatalogRawService {
 
  private:
   CatalogStore* const store_;
+  const KeyRing* const keys_;
   ChangeNotifier notifier_;
 };
 

@@ -162,12 +162,13 @@ void ChangeNotifier::Notify() {
   for (ChangeStream* s : streams_) s->Wake();
 }
 
-grpc::ServerWriteReactor<grpc::ByteBuffer>* StartChangeStream(CatalogStore* store,
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StartChangeStream(CatalogStore* store, const KeyRing* keys,
                                                               ChangeNotifier* notifier,
                                                               grpc::CallbackServerContext* context,
                                                               const grpc::ByteBuffer* request) {
   v1::ListChangesRequest req;
-  absl::Status s = ParseWireMessage(BytesOf(*request), &req);
+  absl::Status s = Authorize(keys, *context, Access::kRead).status();
+  if (s.ok()) s = ParseWireMessage(BytesOf(*request), &req);
   uint64_t after = 0;
   if (s.ok() && !ParseResumeToken(req.resume_token(), &after)) {
     s = absl::InvalidArgumentError("resume_token: is not a token this server gave");
@@ -189,8 +190,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartChangeStream(CatalogStore* stor
 // An ImportOffers call.
 class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  ImportReactor(CatalogStore* store, grpc::ByteBuffer* response, int batch_size)
-      : store_(store), response_(response), batch_size_(batch_size) {
+  ImportReactor(CatalogStore* store, Principal who, grpc::ByteBuffer* response, int batch_size)
+      : store_(store), who_(std::move(who)), response_(response), batch_size_(batch_size) {
     StartRead(&incoming_);
   }
 
@@ -222,7 +223,8 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     r->set_id(id);
     absl::string_view message = s.message();
     size_t colon = message.find(": ");
-    if (s.code() == absl::StatusCode::kInvalidArgument && colon != absl::string_view::npos &&
+    bool names_field = s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kPermissionDenied;
+    if (names_field && colon != absl::string_view::npos &&
         message.substr(0, colon).find(' ') == absl::string_view::npos) {
       r->set_field(std::string(message.substr(0, colon)));
       r->set_reason(std::string(message.substr(colon + 2)));
@@ -268,11 +270,13 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
         record.is_provider = true;
         record.provider = std::move(*request.mutable_provider());
         s = ValidateProvider(record.provider);
+        if (s.ok()) s = CheckWritesProvider(who_, record.provider.id(), "provider.id");
         if (!s.ok()) return Reject(index, record.provider.id(), s);
         break;
       case v1::ImportRecord::kOffer:
         record.offer = std::move(*request.mutable_offer());
         s = ValidateOffer(record.offer);
+        if (s.ok()) s = CheckWritesOffer(who_, *store_, record.offer);
         if (!s.ok()) return Reject(index, record.offer.id(), s);
         break;
       default:
@@ -308,6 +312,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   }
 
   CatalogStore* const store_;
+  const Principal who_;
   grpc::ByteBuffer* const response_;
   const int batch_size_;
   grpc::ByteBuffer incoming_;
@@ -317,10 +322,30 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   v1::ImportOffersResponse summary_;
 };
 
-grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store,
+grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store, const KeyRing* keys,
                                                        grpc::CallbackServerContext* context,
                                                        grpc::ByteBuffer* response, int batch_size) {
-  return new ImportReactor(store, response, batch_size);
+  absl::StatusOr<Principal> who = Authorize(keys, *context, Access::kWrite);
+  if (!who.ok()) {
+    class Refused : public grpc::ServerReadReactor<grpc::ByteBuffer> {
+     public:
+      explicit Refused(const grpc::Status& status) { Finish(status); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(ToGrpcStatus(who.status()));
+  }
+  return new ImportReactor(store, *std::move(who), response, batch_size);
+}
+
+absl::Status CheckWritesOffer(const Principal& who, const CatalogStore& store, const v1::Offer& offer) {
+  absl::Status s = CheckWritesProvider(who, offer.provider_id(), "offer.provider_id");
+  if (!s.ok() || who.role == v1::ROLE_ORGANIZER) return s;
+  absl::StatusOr<v1::Offer> stored = store.GetOffer(offer.id());
+  if (stored.ok() && stored->provider_id() != offer.provider_id()) {
+    return absl::PermissionDeniedError(absl::StrCat("offer.id: ", offer.id(), " belongs to provider ",
+                                                    stored->provider_id()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace atable

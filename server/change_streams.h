@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "server/auth.h"
 #include "storage/catalog_store.h"
 
 namespace atable {
@@ -37,17 +38,22 @@ bool ParseResumeToken(const std::string& token, uint64_t* revision);
 
 // Starts a ListChanges stream for `request` (raw bytes of a ListChangesRequest). The reactor
 // deletes itself when the call is done.
-grpc::ServerWriteReactor<grpc::ByteBuffer>* StartChangeStream(CatalogStore* store,
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StartChangeStream(CatalogStore* store, const KeyRing* keys,
                                                               ChangeNotifier* notifier,
                                                               grpc::CallbackServerContext* context,
                                                               const grpc::ByteBuffer* request);
 
-// Starts an ImportOffers call; records are validated, written in batches of `batch_size`, and
-// counted into the response. The reactor deletes itself when the call is done.
-grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store,
+// Starts an ImportOffers call for a caller with write access (a provider key imports only its own
+// records: the others are rejected one by one); records are validated, written in batches of
+// `batch_size`, and counted into the response. The reactor deletes itself when the call is done.
+grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store, const KeyRing* keys,
                                                        grpc::CallbackServerContext* context,
                                                        grpc::ByteBuffer* response,
                                                        int batch_size = 1000);
+
+// PERMISSION_DENIED unless `who` may write `offer`: its provider's, and not another provider's
+// offer under the same id.
+absl::Status CheckWritesOffer(const Principal& who, const CatalogStore& store, const v1::Offer& offer);
 
 }  // namespace atable
 

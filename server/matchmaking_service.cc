@@ -98,6 +98,9 @@ absl::Status SuggestPairsFromStore(const CatalogStore& store, const v1::SuggestP
 
 grpc::ServerUnaryReactor* MatchmakingService::UpsertBuyer(grpc::CallbackServerContext* context,
                                                           const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  if (absl::Status status = Authorize(keys_, *context, Access::kOrganize).status(); !status.ok()) {
+    return Refuse(context, status);
+  }
   return ServeUnary<v1::UpsertBuyerRequest, v1::Buyer>(context, request, response, [this](const auto& req, auto* resp) {
     if (!req.has_buyer()) return absl::InvalidArgumentError("buyer: is required");
     ATABLE_RETURN_IF_ERROR(ValidateBuyer(req.buyer()));
@@ -109,6 +112,9 @@ grpc::ServerUnaryReactor* MatchmakingService::UpsertBuyer(grpc::CallbackServerCo
 
 grpc::ServerUnaryReactor* MatchmakingService::GetBuyer(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  if (absl::Status status = Authorize(keys_, *context, Access::kOrganize).status(); !status.ok()) {
+    return Refuse(context, status);
+  }
   return ServeUnary<v1::GetBuyerRequest, v1::Buyer>(context, request, response, [this](const auto& req, auto* resp) {
     ATABLE_RETURN_IF_ERROR(ValidateId("id", req.id()));
     ATABLE_ASSIGN_OR_RETURN(*resp, store_->GetBuyer(req.id()));
@@ -118,6 +124,9 @@ grpc::ServerUnaryReactor* MatchmakingService::GetBuyer(grpc::CallbackServerConte
 
 grpc::ServerUnaryReactor* MatchmakingService::ListBuyers(grpc::CallbackServerContext* context,
                                                          const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  if (absl::Status status = Authorize(keys_, *context, Access::kOrganize).status(); !status.ok()) {
+    return Refuse(context, status);
+  }
   return ServeUnary<v1::ListBuyersRequest, v1::ListBuyersResponse>(context, request, response, [this](const auto& req, auto* resp) {
     int size = req.page_size() == 0 ? 100 : req.page_size();
     if (size < 0 || size > 1000) return absl::InvalidArgumentError("page_size: must be in 0-1000");
@@ -133,6 +142,9 @@ grpc::ServerUnaryReactor* MatchmakingService::ListBuyers(grpc::CallbackServerCon
 
 grpc::ServerUnaryReactor* MatchmakingService::DeleteBuyer(grpc::CallbackServerContext* context,
                                                           const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  if (absl::Status status = Authorize(keys_, *context, Access::kOrganize).status(); !status.ok()) {
+    return Refuse(context, status);
+  }
   return ServeUnary<v1::DeleteBuyerRequest, google::protobuf::Empty>(context, request, response, [this](const auto& req, auto*) {
     ATABLE_RETURN_IF_ERROR(ValidateId("id", req.id()));
     return store_->DeleteBuyer(req.id(), req.etag());
@@ -141,6 +153,9 @@ grpc::ServerUnaryReactor* MatchmakingService::DeleteBuyer(grpc::CallbackServerCo
 
 grpc::ServerUnaryReactor* MatchmakingService::SuggestPairs(grpc::CallbackServerContext* context,
                                                            const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  if (absl::Status status = Authorize(keys_, *context, Access::kOrganize).status(); !status.ok()) {
+    return Refuse(context, status);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string bytes = BytesOf(*request);
   // Scoring reads the whole catalog: run it off the callback thread.
@@ -160,23 +175,35 @@ grpc::ServerUnaryReactor* MatchmakingService::SuggestPairs(grpc::CallbackServerC
 
 grpc::ServerUnaryReactor* MatchmakingService::UpsertEvent(grpc::CallbackServerContext* context,
                                                           const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  if (absl::Status status = Authorize(keys_, *context, Access::kOrganize).status(); !status.ok()) {
+    return Refuse(context, status);
+  }
   return ServeUnary<v1::UpsertEventRequest, v1::Event>(
       context, request, response, [this](const auto& req, auto* resp) { return UpsertEventImpl(store_, req, resp); });
 }
 
 grpc::ServerUnaryReactor* MatchmakingService::GetEvent(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  if (absl::Status status = Authorize(keys_, *context, Access::kOrganize).status(); !status.ok()) {
+    return Refuse(context, status);
+  }
   return ServeUnary<v1::GetEventRequest, v1::Event>(
       context, request, response, [this](const auto& req, auto* resp) { return GetEventImpl(store_, req, resp); });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* MatchmakingService::BuildSchedule(grpc::CallbackServerContext* context,
                                                                              const grpc::ByteBuffer* request) {
+  if (absl::Status status = Authorize(keys_, *context, Access::kOrganize).status(); !status.ok()) {
+    return RefuseStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>(status);
+  }
   return StartBuildSchedule(store_, background_, context, request);
 }
 
 grpc::ServerUnaryReactor* MatchmakingService::GetAgenda(grpc::CallbackServerContext* context,
                                                         const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  if (absl::Status status = Authorize(keys_, *context, Access::kOrganize).status(); !status.ok()) {
+    return Refuse(context, status);
+  }
   return ServeUnary<v1::GetAgendaRequest, v1::Agenda>(
       context, request, response, [this](const auto& req, auto* resp) { return GetAgendaImpl(store_, req, resp); });
 }

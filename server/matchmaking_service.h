@@ -4,6 +4,7 @@
 #define ATABLE_SERVER_MATCHMAKING_SERVICE_H_
 
 #include "atable/v1/matchmaking.grpc.pb.h"
+#include "server/auth.h"
 #include "server/background.h"
 #include "storage/catalog_store.h"
 
@@ -18,8 +19,10 @@ using MatchmakingRawService = v1::Matchmaking::WithRawCallbackMethod_UpsertBuyer
 
 class MatchmakingService final : public MatchmakingRawService {
  public:
-  // `store` and `background` must outlive the service.
-  MatchmakingService(CatalogStore* store, Background* background) : store_(store), background_(background) {}
+  // `store`, `background` and `keys` must outlive the service; every method needs an organizer
+  // key (`keys` null serves everyone as an organizer).
+  MatchmakingService(CatalogStore* store, Background* background, const KeyRing* keys)
+      : store_(store), background_(background), keys_(keys) {}
 
   grpc::ServerUnaryReactor* UpsertBuyer(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
                                         grpc::ByteBuffer* response) override;
@@ -43,6 +46,7 @@ class MatchmakingService final : public MatchmakingRawService {
  private:
   CatalogStore* const store_;
   Background* const background_;
+  const KeyRing* const keys_;
 };
 
 // Computes SuggestPairs for `request` from the store (exposed for the service and its tests).

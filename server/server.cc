@@ -2,13 +2,18 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/admin_service.h"
+#include "server/auth.h"
 #include "server/catalog_service.h"
 #include "server/event_service.h"
 #include "server/matchmaking_service.h"
@@ -42,6 +47,54 @@ absl::StatusOr<int> LoadDemoInto(CatalogStore* store, const std::string& demo_di
   return static_cast<int>(demo.offers.size());
 }
 
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) return absl::FailedPreconditionError(absl::StrCat("cannot read ", what, " ", path));
+  if (text.str().find("-----BEGIN") == std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrCat(what, " ", path, " is not a PEM file"));
+  }
+  return text.str();
+}
+
+bool IsLoopback(const std::string& listen) {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || absl::StartsWith(host, "127.");
+}
+
+// TLS credentials from the options' files, or plaintext (on loopback unless `insecure`).
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFor(const ServerOptions& options) {
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both a certificate and its private key");
+  }
+  if (options.tls_cert_file.empty()) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("a client CA (mutual TLS) needs the server's own certificate and key");
+    }
+    if (!IsLoopback(options.listen) && !options.insecure) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "refusing to serve plaintext on ", options.listen,
+          ": give a TLS certificate and key, listen on 127.0.0.1, or say --insecure"));
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ATABLE_ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(options.tls_cert_file, "certificate"));
+  ATABLE_ASSIGN_OR_RETURN(pair.private_key, ReadPem(options.tls_key_file, "private key"));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!options.tls_client_ca_file.empty()) {
+    ATABLE_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(options.tls_client_ca_file, "client CA"));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<AtableServer>> AtableServer::Start(const ServerOptions& options) {
   std::unique_ptr<AtableServer> server(new AtableServer());
   server->options_ = options;
@@ -58,15 +111,23 @@ absl::StatusOr<std::unique_ptr<AtableServer>> AtableServer::Start(const ServerOp
     ATABLE_RETURN_IF_ERROR(LoadDemoInto(server->store_.get(), options.demo_dir).status());
   }
 
+  if (options.require_keys) {
+    ATABLE_ASSIGN_OR_RETURN(server->keys_, KeyRing::Load(server->store_.get()));
+  }
+  ATABLE_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, CredentialsFor(options));
   server->background_ = std::make_unique<Background>();
-  server->catalog_ = std::make_unique<CatalogService>(server->store_.get());
-  server->matchmaking_ = std::make_unique<MatchmakingService>(server->store_.get(), server->background_.get());
+  server->catalog_ = std::make_unique<CatalogService>(server->store_.get(), server->keys_.get());
+  server->matchmaking_ = std::make_unique<MatchmakingService>(server->store_.get(), server->background_.get(),
+                                                              server->keys_.get());
+  server->admin_ = std::make_unique<AdminService>(server->store_.get(), server->keys_.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.RegisterService(server->catalog_.get());
   builder.RegisterService(server->matchmaking_.get());
+  builder.RegisterService(server->admin_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
@@ -127,6 +188,7 @@ void AtableServer::Shutdown(absl::Duration grace) {
 AtableServer::~AtableServer() {
   Shutdown(absl::Seconds(5));
   server_.reset();
+  admin_.reset();
   matchmaking_.reset();
   catalog_.reset();
   background_.reset();

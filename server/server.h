@@ -17,7 +17,9 @@
 
 namespace atable {
 
+class AdminService;
 class CatalogService;
+class KeyRing;
 class MatchmakingService;
 
 struct ServerOptions {
@@ -35,6 +37,18 @@ struct ServerOptions {
   absl::Duration page_token_ttl = absl::Minutes(10);
   // How often the change log is pruned and the search index compacted.
   absl::Duration maintenance_interval = absl::Seconds(30);
+  // Every call but health and reflection needs an API key ("authorization: Bearer <key>"). Off
+  // only in tests of other concerns: every caller is then an organizer.
+  bool require_keys = true;
+  // TLS: PEM files of the server's certificate chain and private key; with a client CA, clients
+  // must present a certificate it signed (mutual TLS). Without TLS the server listens on loopback
+  // only, unless `insecure` says plaintext on other interfaces is wanted.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  bool insecure = false;
+  // Largest request message accepted (bigger ones get RESOURCE_EXHAUSTED).
+  int max_message_bytes = 8 << 20;
 };
 
 class AtableServer {
@@ -54,6 +68,8 @@ class AtableServer {
   // The address clients can dial, "host:port".
   std::string address() const;
   CatalogStore* store() { return store_.get(); }
+  // The server's API keys; null when started without `require_keys`.
+  KeyRing* keys() { return keys_.get(); }
   grpc::Server* grpc_server() { return server_.get(); }
 
   // Stops accepting calls, lets in-flight calls finish for up to `grace`, then cancels the rest.
@@ -69,7 +85,9 @@ class AtableServer {
 
   ServerOptions options_;
   std::unique_ptr<CatalogStore> store_;
+  std::unique_ptr<KeyRing> keys_;
   std::unique_ptr<Background> background_;
+  std::unique_ptr<AdminService> admin_;
   std::unique_ptr<CatalogService> catalog_;
   std::unique_ptr<MatchmakingService> matchmaking_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,6 +1,7 @@
 #include "storage/catalog_store.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "rocksdb/db.h"
+#include "rocksdb/utilities/backup_engine.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -33,6 +35,7 @@ constexpr char kOffersByProviderCf[] = "offers_by_provider";
 constexpr char kChangesCf[] = "changes";
 constexpr char kBuyersCf[] = "buyers";
 constexpr char kEventsCf[] = "events";
+constexpr char kKeyPrefix[] = "key/";
 
 std::string EncodeRevision(uint64_t revision) {
   std::string key(8, '\0');
@@ -487,6 +490,78 @@ absl::Status CatalogStore::PutSchedule(const v1::EventSchedule& schedule) {
   rocksdb::WriteBatch batch;
   batch.Put(cf_->events, absl::StrCat("s/", schedule.event_id()), schedule.SerializeAsString());
   return Commit(&batch, revision_.load() + 1, [] {});
+}
+
+absl::Status CatalogStore::PutKey(absl::string_view id, absl::string_view value) {
+  rocksdb::WriteOptions options;
+  options.sync = true;  // a created key is a promise made once: its secret is never shown again
+  return FromRocksDb(db_->Put(options, cf_->meta, absl::StrCat(kKeyPrefix, id), rocksdb::Slice(value.data(), value.size())), "storing key");
+}
+
+absl::Status CatalogStore::DeleteKey(absl::string_view id) {
+  std::string key = absl::StrCat(kKeyPrefix, id), value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_->meta, key, &value);
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("key ", id, " not found"));
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(s, "reading key"));
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocksDb(db_->Delete(options, cf_->meta, key), "revoking key");
+}
+
+absl::StatusOr<std::vector<std::string>> CatalogStore::ListKeys() const {
+  std::vector<std::string> values;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_->meta));
+  for (it->Seek(kKeyPrefix); it->Valid() && it->key().starts_with(kKeyPrefix); it->Next()) {
+    values.push_back(it->value().ToString());
+  }
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(it->status(), "listing keys"));
+  return values;
+}
+
+absl::StatusOr<CatalogStore::BackupInfo> CatalogStore::Backup(const std::string& dir) {
+  rocksdb::BackupEngine* raw = nullptr;
+  rocksdb::BackupEngineOptions options(dir);
+  options.sync = true;
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(rocksdb::BackupEngine::Open(rocksdb::Env::Default(), options, &raw),
+                                     absl::StrCat("opening backup folder ", dir)));
+  std::unique_ptr<rocksdb::BackupEngine> engine(raw);
+  BackupInfo info;
+  info.revision = revision();
+  rocksdb::CreateBackupOptions create;
+  create.flush_before_backup = true;
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(engine->CreateNewBackup(create, db_.get(), &info.id), "backing up"));
+  rocksdb::BackupInfo backup;
+  if (engine->GetLatestBackupInfo(&backup).ok()) {
+    info.id = backup.backup_id;
+    info.size_bytes = backup.size;
+  }
+  return info;
+}
+
+absl::Status CatalogStore::RestoreLatestBackup(const std::string& backup_dir, const std::string& data_dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::path(data_dir) / "CURRENT", ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(data_dir, " already holds a database: restore into a new folder"));
+  }
+  if (!std::filesystem::is_directory(backup_dir, ec)) {
+    return absl::NotFoundError(absl::StrCat("no backup folder ", backup_dir));
+  }
+  rocksdb::BackupEngineReadOnly* raw = nullptr;
+  ATABLE_RETURN_IF_ERROR(FromRocksDb(
+      rocksdb::BackupEngineReadOnly::Open(rocksdb::Env::Default(), rocksdb::BackupEngineOptions(backup_dir), &raw),
+      absl::StrCat("opening backup folder ", backup_dir)));
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
+  rocksdb::BackupInfo latest;
+  if (!engine->GetLatestBackupInfo(&latest).ok()) {
+    return absl::NotFoundError(absl::StrCat("no backup in ", backup_dir));
+  }
+  rocksdb::Status verified = engine->VerifyBackup(latest.backup_id, /*verify_with_checksum=*/true);
+  if (!verified.ok()) {
+    return absl::DataLossError(absl::StrCat("backup ", latest.backup_id, " in ", backup_dir,
+                                            " is damaged: ", verified.ToString()));
+  }
+  return FromRocksDb(engine->RestoreDBFromLatestBackup(data_dir, data_dir), "restoring");
 }
 
 absl::StatusOr<v1::EventSchedule> CatalogStore::GetSchedule(absl::string_view event_id) const {

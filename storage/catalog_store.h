@@ -132,6 +132,25 @@ class CatalogStore {
   // The current schedule of the event; NOT_FOUND if none was built.
   absl::StatusOr<v1::EventSchedule> GetSchedule(absl::string_view event_id) const;
 
+  // API keys (default column family, "key/<id>" -> the caller's bytes), outside the change log.
+  absl::Status PutKey(absl::string_view id, absl::string_view value);
+  // NOT_FOUND when there is no such key.
+  absl::Status DeleteKey(absl::string_view id);
+  // Every stored key value, in id order.
+  absl::StatusOr<std::vector<std::string>> ListKeys() const;
+
+  // Backs the database up into `dir` with RocksDB's BackupEngine (online: writes go on; each
+  // backup adds only new files). Returns the backup's id, revision and size.
+  struct BackupInfo {
+    uint32_t id = 0;
+    uint64_t revision = 0;
+    uint64_t size_bytes = 0;
+  };
+  absl::StatusOr<BackupInfo> Backup(const std::string& dir);
+  // Restores the latest backup of `backup_dir` into `data_dir`, which must not hold a database
+  // (FAILED_PRECONDITION), and checks the backup's files first (DATA_LOSS if one is damaged).
+  static absl::Status RestoreLatestBackup(const std::string& backup_dir, const std::string& data_dir);
+
   // Returns the ids of the offers of `provider_id`, in id order (empty for an unknown provider).
   absl::StatusOr<std::vector<std::string>> ListOfferIds(absl::string_view provider_id) const;
 

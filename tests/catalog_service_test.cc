@@ -19,6 +19,7 @@ class CatalogServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ServerOptions options;
+    options.require_keys = false;  // keys and roles: auth_test
     options.listen = "127.0.0.1:0";
     options.data_dir = dir_.Sub("data");
     auto server = AtableServer::Start(options);
@@ -278,6 +279,7 @@ TEST_F(CatalogServiceTest, ServesTheDemoCatalog) {
   server_.reset();
   testing::TempDir demo_data;
   ServerOptions options;
+  options.require_keys = false;
   options.listen = "127.0.0.1:0";
   options.data_dir = demo_data.Sub("data");
   options.demo_dir = testing::ProjectPath("server/demo");

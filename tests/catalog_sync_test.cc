@@ -25,6 +25,7 @@ class CatalogSyncTest : public ::testing::Test {
   void SetUp() override { Start(); }
 
   void Start(ServerOptions options = {}) {
+    options.require_keys = false;  // keys and roles: auth_test
     stub_.reset();
     server_.reset();
     options.listen = "127.0.0.1:0";
@@ -337,6 +338,7 @@ TEST_F(CatalogSyncTest, FollowStreamCutAndResumedEndsEqual) {
 
 TEST_F(CatalogSyncTest, TokensOlderThanTheRetainedHistoryMustResync) {
   ServerOptions options;
+  options.require_keys = false;
   options.change_retention = absl::Minutes(1);
   Start(options);
   Import(Records(Generated(5, 6)));

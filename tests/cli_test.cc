@@ -96,9 +96,19 @@ class ServerProcess {
 class CliTest : public ::testing::Test {
  protected:
   CommandResult Atable(const std::string& args) {
-    return RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " --server ", server_->address(), " ", args));
+    return RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " --server ", server_->address(), " --token ", token_, " ", args));
+  }
+  // Creates a key on the (stopped) server's data folder and returns its secret.
+  std::string CreateKey(const std::string& flags) {
+    CommandResult r = RunCommand(absl::StrCat(ATABLE_SERVER_BINARY, " keys create --data ", dir_.Sub("data"), " ",
+                                              flags));
+    EXPECT_EQ(0, r.exit_code) << r.output;
+    std::smatch secret;
+    EXPECT_TRUE(std::regex_search(r.output, secret, std::regex("atable_[0-9a-f]+_[0-9a-f]+"))) << r.output;
+    return secret.empty() ? "" : secret[0].str();
   }
   void StartServer(const std::string& flags = "") {
+    if (token_.empty()) token_ = CreateKey("--role organizer --description tests");
     server_ = std::make_unique<ServerProcess>(dir_.Sub("data"), flags);
     ASSERT_FALSE(server_->address().empty()) << server_->Log();
   }
@@ -109,6 +119,7 @@ class CliTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::string token_;
   std::unique_ptr<ServerProcess> server_;
 };
 
@@ -218,7 +229,7 @@ TEST_F(CliTest, ReflectionListsTheCatalog) {
   std::vector<std::string> names;
   for (const auto& service : response.list_services_response().service()) names.push_back(service.name());
   std::sort(names.begin(), names.end());
-  EXPECT_EQ("{ \"atable.v1.Catalog\", \"atable.v1.Matchmaking\", \"grpc.health.v1.Health\", \"grpc.reflection.v1alpha.ServerReflection\" }",
+  EXPECT_EQ("{ \"atable.v1.Admin\", \"atable.v1.Catalog\", \"atable.v1.Matchmaking\", \"grpc.health.v1.Health\", \"grpc.reflection.v1alpha.ServerReflection\" }",
             ::testing::PrintToString(names));
   EXPECT_TRUE(stream->Finish().ok());
 }

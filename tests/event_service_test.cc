@@ -17,6 +17,7 @@ class EventServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ServerOptions options;
+    options.require_keys = false;  // keys and roles: auth_test
     options.listen = "127.0.0.1:0";
     options.data_dir = dir_.Sub("data");
     options.demo_dir = testing::ProjectPath("server/demo");

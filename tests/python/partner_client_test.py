@@ -31,9 +31,17 @@ class PartnerClientTest(unittest.TestCase):
         global grpc, catalog_pb2, catalog_pb2_grpc
         import grpc
         from atable.v1 import catalog_pb2, catalog_pb2_grpc
+        data = os.path.join(cls.tmp.name, "data")
+
+        def create_key(*flags):
+            return subprocess.run([ARGS.server_binary, "keys", "create", "--data", data] + list(flags),
+                                  check=True, capture_output=True, text=True).stdout.strip()
+
+        # The partner reads with a reader key; the producer writes its own offers with its key.
+        cls.reader = [("authorization", "Bearer " + create_key("--role", "reader"))]
+        cls.producer = [("authorization", "Bearer " + create_key("--role", "provider", "--provider", "py-prov"))]
         log = open(os.path.join(cls.tmp.name, "server.log"), "w+")
-        cls.server = subprocess.Popen([ARGS.server_binary, "--listen", "127.0.0.1:0", "--data",
-                                       os.path.join(cls.tmp.name, "data")], stderr=log)
+        cls.server = subprocess.Popen([ARGS.server_binary, "--listen", "127.0.0.1:0", "--data", data], stderr=log)
         address = None
         for _ in range(200):
             time.sleep(0.05)
@@ -72,7 +80,7 @@ class PartnerClientTest(unittest.TestCase):
 
         batch = list(records())
         messages = [pb.ImportOffersRequest(records=batch[i:i + 5]) for i in range(0, len(batch), 5)]
-        summary = self.stub.ImportOffers(iter(messages), timeout=30)
+        summary = self.stub.ImportOffers(iter(messages), timeout=30, metadata=self.producer)
         self.assertEqual(13, summary.created)
         self.assertEqual(1, summary.rejected)
         self.assertEqual("offer.title", summary.rejected_records[0].field)
@@ -82,7 +90,7 @@ class PartnerClientTest(unittest.TestCase):
         while True:
             page = self.stub.SearchOffers(pb.SearchOffersRequest(
                 text="degustation", tags_all=["cheese"], sort=pb.SORT_ORDER_PRICE_ASCENDING,
-                page_size=5, page_token=token), timeout=10)
+                page_size=5, page_token=token), timeout=10, metadata=self.reader)
             found += [r.offer.id for r in page.results]
             token = page.next_page_token
             if not token:
@@ -92,7 +100,7 @@ class PartnerClientTest(unittest.TestCase):
         # A replica from the change feed, then one more change through a follow stream.
         replica = {}
         resume = ""
-        for change in self.stub.ListChanges(pb.ListChangesRequest(), timeout=10):
+        for change in self.stub.ListChanges(pb.ListChangesRequest(), timeout=10, metadata=self.reader):
             if change.WhichOneof("entity") == "offer":
                 if change.type == pb.CHANGE_TYPE_DELETE:
                     replica.pop(change.offer.id, None)
@@ -100,8 +108,12 @@ class PartnerClientTest(unittest.TestCase):
                     replica[change.offer.id] = change.offer.title
             resume = change.resume_token
         self.assertEqual(12, len(replica))
-        self.stub.DeleteOffer(pb.DeleteOfferRequest(id="py-offer-3"), timeout=10)
-        stream = self.stub.ListChanges(pb.ListChangesRequest(resume_token=resume, follow=True), timeout=10)
+        with self.assertRaises(grpc.RpcError) as error:
+            self.stub.DeleteOffer(pb.DeleteOfferRequest(id="py-offer-3"), timeout=10, metadata=self.reader)
+        self.assertEqual(grpc.StatusCode.PERMISSION_DENIED, error.exception.code())
+        self.stub.DeleteOffer(pb.DeleteOfferRequest(id="py-offer-3"), timeout=10, metadata=self.producer)
+        stream = self.stub.ListChanges(pb.ListChangesRequest(resume_token=resume, follow=True), timeout=10,
+                                       metadata=self.reader)
         change = next(stream)
         stream.cancel()
         self.assertEqual(pb.CHANGE_TYPE_DELETE, change.type)
@@ -109,8 +121,11 @@ class PartnerClientTest(unittest.TestCase):
 
         # Errors reach Python with their code and the field named.
         with self.assertRaises(grpc.RpcError) as error:
-            self.stub.GetOffer(pb.GetOfferRequest(id="nope"), timeout=10)
+            self.stub.GetOffer(pb.GetOfferRequest(id="nope"), timeout=10, metadata=self.reader)
         self.assertEqual(grpc.StatusCode.NOT_FOUND, error.exception.code())
+        with self.assertRaises(grpc.RpcError) as error:
+            self.stub.GetOffer(pb.GetOfferRequest(id="py-offer-1"), timeout=10)
+        self.assertEqual(grpc.StatusCode.UNAUTHENTICATED, error.exception.code())
 
 
 if __name__ == "__main__":
