@@ -406,7 +406,7 @@ void AddReviews(const json& reviews, v1::Provider* p, v1::Offer* o) {
     }
     // ScaleRating_3epis, ScaleRating_2cles, ScaleRating_4etoiles...
     double rating = 0;
-    absl::SimpleAtod(String(At(value, "schema:ratingValue")), &rating);
+    if (!absl::SimpleAtod(String(At(value, "schema:ratingValue")), &rating)) rating = 0;
     int level = static_cast<int>(rating + 0.5);
     std::string lower = absl::AsciiStrToLower(id);
     if (level == 0) {

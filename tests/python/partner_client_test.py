@@ -12,15 +12,9 @@ import tempfile
 import time
 import unittest
 
+from atable_process import generate_stubs
+
 ARGS = None
-
-
-def generate_stubs(proto_dir, out_dir):
-    protos = [os.path.join(root, f) for root, _, files in os.walk(os.path.join(proto_dir, "atable"))
-              for f in files if f.endswith(".proto")]
-    subprocess.run(["protoc", "-I", proto_dir, "--python_out", out_dir, "--grpc_python_out", out_dir,
-                    "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin"] + protos, check=True)
-    sys.path.insert(0, out_dir)
 
 
 class PartnerClientTest(unittest.TestCase):
