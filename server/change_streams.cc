@@ -176,14 +176,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartChangeStream(CatalogStore* stor
   if (s.ok() && after > store->revision()) {
     s = absl::InvalidArgumentError("resume_token: is ahead of this server's catalog");
   }
-  if (!s.ok()) {
-    class Failed : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
-     public:
-      explicit Failed(const grpc::Status& status) { Finish(status); }
-      void OnDone() override { delete this; }
-    };
-    return new Failed(ToGrpcStatus(s));
-  }
+  if (!s.ok()) return RefuseStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>(s);
   return new ChangeStream(store, notifier, after, req.follow());
 }
 
@@ -326,14 +319,7 @@ grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store, cons
                                                        grpc::CallbackServerContext* context,
                                                        grpc::ByteBuffer* response, int batch_size) {
   absl::StatusOr<Principal> who = Authorize(keys, *context, Access::kWrite);
-  if (!who.ok()) {
-    class Refused : public grpc::ServerReadReactor<grpc::ByteBuffer> {
-     public:
-      explicit Refused(const grpc::Status& status) { Finish(status); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused(ToGrpcStatus(who.status()));
-  }
+  if (!who.ok()) return RefuseStream<grpc::ServerReadReactor<grpc::ByteBuffer>>(who.status());
   return new ImportReactor(store, *std::move(who), response, batch_size);
 }
 

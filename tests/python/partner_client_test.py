@@ -5,14 +5,11 @@ atable-server. Exits non-zero on any mismatch."""
 
 import argparse
 import os
-import re
-import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
-from atable_process import generate_stubs
+from atable_process import create_key, generate_stubs, start_server
 
 ARGS = None
 
@@ -27,24 +24,10 @@ class PartnerClientTest(unittest.TestCase):
         from atable.v1 import catalog_pb2, catalog_pb2_grpc
         data = os.path.join(cls.tmp.name, "data")
 
-        def create_key(*flags):
-            return subprocess.run([ARGS.server_binary, "keys", "create", "--data", data] + list(flags),
-                                  check=True, capture_output=True, text=True).stdout.strip()
-
         # The partner reads with a reader key; the producer writes its own offers with its key.
-        cls.reader = [("authorization", "Bearer " + create_key("--role", "reader"))]
-        cls.producer = [("authorization", "Bearer " + create_key("--role", "provider", "--provider", "py-prov"))]
-        log = open(os.path.join(cls.tmp.name, "server.log"), "w+")
-        cls.server = subprocess.Popen([ARGS.server_binary, "--listen", "127.0.0.1:0", "--data", data], stderr=log)
-        address = None
-        for _ in range(200):
-            time.sleep(0.05)
-            log.seek(0)
-            m = re.search(r"serving on (127\.0\.0\.1:\d+)", log.read())
-            if m:
-                address = m.group(1)
-                break
-        assert address, "the server did not start"
+        cls.reader = [("authorization", "Bearer " + create_key(ARGS.server_binary, data, "--role", "reader"))]
+        cls.producer = [("authorization", "Bearer " + create_key(ARGS.server_binary, data, "--role", "provider", "--provider", "py-prov"))]
+        cls.server, address = start_server(ARGS.server_binary, data, os.path.join(cls.tmp.name, "server.log"))
         cls.channel = grpc.insecure_channel(address)
         cls.stub = catalog_pb2_grpc.CatalogStub(cls.channel)
 
