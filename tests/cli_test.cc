@@ -321,6 +321,10 @@ TEST_F(CliTest, SolvesAnEventFileLocally) {
   r = RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " schedule solve ", truncated));
   EXPECT_EQ(2, r.exit_code);
   EXPECT_NE(std::string::npos, r.output.find("not valid JSON at byte")) << r.output;
+  std::string huge = WriteFile("huge.json", R"({"id": "x", "name": 2222222222222222222222e2222})");
+  r = RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " schedule solve ", huge));
+  EXPECT_EQ(2, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("not valid JSON")) << r.output;
 }
 
 TEST_F(CliTest, BuildsAnEventOnTheServerAndPrintsAgendas) {

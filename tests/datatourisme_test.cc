@@ -137,6 +137,9 @@ TEST(DatatourismeTest, BrokenFilesAreErrorsThatSayWhere) {
   ASSERT_FALSE(off_map.ok());
   EXPECT_NE(std::string::npos, off_map.status().message().find("schema:geo"));
 
+  auto huge = ParseDatatourisme(R"({"@id": "x", "allowedPersons": 2222222222222222222222222222e2222})");
+  EXPECT_EQ(absl::StatusCode::kInvalidArgument, huge.status().code());
+
   auto scalar = ParseDatatourisme("42");
   EXPECT_FALSE(scalar.ok());
 }

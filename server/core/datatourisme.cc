@@ -595,6 +595,8 @@ absl::StatusOr<std::vector<DatatourismeObject>> ParseDatatourisme(absl::string_v
     size_t at = what.find("parse error");
     return absl::InvalidArgumentError(
         absl::StrCat("not valid JSON: ", at == std::string::npos ? what : what.substr(at)));
+  } catch (const json::exception& e) {  // a number too large for any type, say
+    return absl::InvalidArgumentError(absl::StrCat("not valid JSON: ", e.what()));
   }
   std::vector<DatatourismeObject> objects;
   if (root.is_array()) {

@@ -54,6 +54,8 @@ absl::StatusOr<Event> ParseEvent(absl::string_view text) {
     root = json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
     return absl::InvalidArgumentError(absl::StrCat("event file: not valid JSON at byte ", e.byte));
+  } catch (const json::exception& e) {  // a number too large for any type, say
+    return absl::InvalidArgumentError(absl::StrCat("event file: not valid JSON: ", e.what()));
   }
   if (!root.is_object()) return absl::InvalidArgumentError("event file: must be a JSON object");
   absl::Status error;
