@@ -13,6 +13,7 @@
 #include "server/core/schedule/solver.h"
 
 ABSL_FLAG(uint64_t, seed, 2027, "Generator and solver seed");
+ABSL_FLAG(int64_t, iterations, 0, "Local-search moves (0: the solver's default)");
 
 namespace atable::schedule {
 namespace {
@@ -60,6 +61,7 @@ void Run(int buyers, int exhibitors, bool details) {
   Problem p = Fair(buyers, exhibitors, absl::GetFlag(FLAGS_seed));
   SolveOptions options;
   options.seed = absl::GetFlag(FLAGS_seed);
+  options.iterations = absl::GetFlag(FLAGS_iterations);
   auto t0 = std::chrono::steady_clock::now();
   auto s = Solve(p, options);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

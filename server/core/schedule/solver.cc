@@ -15,6 +15,14 @@ namespace {
 
 constexpr double kUnplacedCost = 1000;  // an unplaced meeting costs more than any day's gaps
 constexpr double kMoveCost = 3;         // re-planning: a moved meeting costs more than a gap
+constexpr double kIdleSlotCost = 0.3;  // search guidance only, below one gap
+
+// Slots a participant could attend but waits through, between its first and last meeting.
+inline int IdleSlotsOf(SlotMask busy, SlotMask forbidden) {
+  if (busy == 0) return 0;
+  SlotMask span = (~SlotMask{0} >> __builtin_clzll(busy)) & (~SlotMask{0} << __builtin_ctzll(busy));
+  return __builtin_popcountll(span & ~busy & ~forbidden);
+}
 
 SlotMask FirstSlots(int n) { return n >= 64 ? ~SlotMask{0} : ((SlotMask{1} << n) - 1); }
 
@@ -35,10 +43,37 @@ class State {
     busy_.assign(p.participants.size(), 0);
     occ_.assign(p.participants.size() * kMaxSlots, -1);
     members_.resize(p.slots);
+    seen_.assign(p.participants.size(), 0);
     unplaced_ = static_cast<int>(ms.size());
   }
 
+  // What the schedule costs: unplaced meetings, idle gaps, moved meetings.
   double Energy() const { return unplaced_ * kUnplacedCost + gaps_ + moved_ * kMoveCost; }
+  // What the search minimises: the cost plus a small charge per idle slot, which guides it
+  // towards compact days between changes of the gap count.
+  double SearchEnergy() const { return Energy() + kIdleSlotCost * idle_; }
+  // Change of the search energy if the placed meetings `a` (all at `sa`) and `b` (all at `sb`)
+  // exchanged slots, where every meeting at `sa` or `sb` of a participant they involve is in `a`
+  // or `b` (a Kempe chain, or two whole slots): each such participant's two bits swap.
+  double SwapDelta(const std::vector<int>& a, int sa, const std::vector<int>& b, int sb) {
+    ++stamp_;
+    double d = 0;
+    SlotMask both = (SlotMask{1} << sa) | (SlotMask{1} << sb);
+    for (const std::vector<int>* group : {&a, &b}) {
+      for (int m : *group) {
+        if (prev_[m] >= 0) d += kMoveCost * ((prev_[m] != sa + sb - slot_[m]) - (prev_[m] != slot_[m]));
+        for (int q : {ms_[m].a, ms_[m].b}) {
+          if (seen_[q] == stamp_) continue;
+          seen_[q] = stamp_;
+          SlotMask now = busy_[q], then = now;
+          if (((now >> sa) ^ (now >> sb)) & 1) then ^= both;
+          SlotMask forbidden = p_.participants[q].forbidden;
+          d += GapsOf(then) - GapsOf(now) + kIdleSlotCost * (IdleSlotsOf(then, forbidden) - IdleSlotsOf(now, forbidden));
+        }
+      }
+    }
+    return d;
+  }
   int slot(int m) const { return slot_[m]; }
   SlotMask allowed(int m) const { return allowed_[m]; }
   int unplaced() const { return unplaced_; }
@@ -57,7 +92,10 @@ class State {
   double PlaceDelta(int m, int s) const {
     const Meeting& x = ms_[m];
     SlotMask bit = SlotMask{1} << s;
-    double d = -kUnplacedCost + GapsOf(busy_[x.a] | bit) - GapsOf(busy_[x.a]) + GapsOf(busy_[x.b] | bit) - GapsOf(busy_[x.b]);
+    double d = -kUnplacedCost;
+    for (int q : {x.a, x.b}) {
+      d += GapsOf(busy_[q] | bit) - GapsOf(busy_[q]) + kIdleSlotCost * (IdleSlotsOf(busy_[q] | bit, p_.participants[q].forbidden) - IdleSlotsOf(busy_[q], p_.participants[q].forbidden));
+    }
     if (prev_[m] >= 0 && prev_[m] != s) d += kMoveCost;
     return d;
   }
@@ -67,8 +105,10 @@ class State {
     SlotMask bit = SlotMask{1} << s;
     for (int q : {x.a, x.b}) {
       gaps_ -= GapsOf(busy_[q]);
+      idle_ -= IdleSlotsOf(busy_[q], p_.participants[q].forbidden);
       busy_[q] |= bit;
       gaps_ += GapsOf(busy_[q]);
+      idle_ += IdleSlotsOf(busy_[q], p_.participants[q].forbidden);
       occ_[q * kMaxSlots + s] = m;
     }
     slot_[m] = s;
@@ -85,8 +125,10 @@ class State {
     SlotMask bit = SlotMask{1} << s;
     for (int q : {x.a, x.b}) {
       gaps_ -= GapsOf(busy_[q]);
+      idle_ -= IdleSlotsOf(busy_[q], p_.participants[q].forbidden);
       busy_[q] &= ~bit;
       gaps_ += GapsOf(busy_[q]);
+      idle_ += IdleSlotsOf(busy_[q], p_.participants[q].forbidden);
       occ_[q * kMaxSlots + s] = -1;
     }
     std::vector<int>& list = members_[s];
@@ -110,7 +152,9 @@ class State {
   std::vector<SlotMask> busy_;
   std::vector<int> occ_;  // participant * kMaxSlots + slot -> meeting
   std::vector<std::vector<int>> members_;
-  int unplaced_ = 0, gaps_ = 0, moved_ = 0;
+  int unplaced_ = 0, gaps_ = 0, moved_ = 0, idle_ = 0;
+  std::vector<uint32_t> seen_;  // SwapDelta's marks, by participant
+  uint32_t stamp_ = 0;
 };
 
 absl::Status CheckProblem(const Problem& p) {
@@ -147,6 +191,196 @@ absl::Status CheckProblem(const Problem& p) {
   }
   return absl::OkStatus();
 }
+
+// Local search over a State: move a meeting to another slot it may take, pushing what is in the
+// way back to where it came from (or out); Kempe-chain exchanges between two slots; exchanges of
+// two whole slots. Annealed on the search energy; the best state by the true cost is kept.
+class Annealer {
+ public:
+  Annealer(const Problem& p, const std::vector<Meeting>& ms, State& st, Rng& rng, std::function<bool()> stop)
+      : p_(p), ms_(ms), st_(st), rng_(rng), stop_(std::move(stop)), in_chain_(ms.size(), 0) {
+    for (int m = 0; m < static_cast<int>(ms.size()); ++m) {
+      if (ms[m].fixed_slot < 0 && st.allowed(m) != 0) movable_.push_back(m);
+    }
+    meetings_of_.resize(p.participants.size());
+    for (int m : movable_) meetings_of_[ms[m].a].push_back(m), meetings_of_[ms[m].b].push_back(m);
+    KeepCurrentAsBest();
+  }
+
+  const std::vector<int>& best_slots() const { return best_slots_; }
+  int best_gaps() const { return best_gaps_; }
+  int best_unplaced() const { return best_unplaced_; }
+  bool stopped() const { return stopped_; }
+  int64_t moves() const { return moves_; }
+  // Runs `budget` moves cooling from `t_start` to `t_end`; ends early at `gaps_target` idle gaps
+  // with every meeting placed and none moved, or when the stop condition holds. `tick` is called
+  // now and then.
+  void Run(int64_t budget, double t_start, double t_end, int gaps_target, const std::function<void()>& tick) {
+    for (int64_t it = 0; it < budget && !movable_.empty(); ++it, ++moves_) {
+      if ((moves_ & 4095) == 0) {
+        if (stop_()) {
+          stopped_ = true;
+          return;
+        }
+        if ((moves_ & 262143) == 0 && tick) tick();
+      }
+      if (best_unplaced_ == 0 && best_moved_ == 0 && best_gaps_ <= gaps_target) return;
+      double temp = t_start * std::pow(t_end / t_start, static_cast<double>(it) / budget);
+      Step(temp);
+    }
+  }
+
+ private:
+  void KeepCurrentAsBest() {
+    best_slots_ = st_.slots();
+    best_energy_ = st_.Energy();
+    best_gaps_ = st_.gaps();
+    best_unplaced_ = st_.unplaced();
+    best_moved_ = st_.moved();
+  }
+
+  bool Accept(double delta, double temp) { return delta <= 0 || rng_.Unit() < std::exp(-delta / temp); }
+
+  void KeepIfBest() {
+    if (st_.Energy() < best_energy_) KeepCurrentAsBest();
+  }
+
+  // Moves group `a` from slot `sa` to `sb` and group `b` the other way (see State::SwapDelta),
+  // if the annealing accepts the change.
+  void SwapGroups(const std::vector<int>& a, int sa, const std::vector<int>& b, int sb, double temp) {
+    if (!Accept(st_.SwapDelta(a, sa, b, sb), temp)) return;
+    group_a_ = a;  // `a` and `b` may be the slots' own member lists, which the moves change
+    group_b_ = b;
+    for (int x : group_a_) st_.Remove(x);
+    for (int x : group_b_) st_.Remove(x);
+    for (int x : group_a_) st_.Place(x, sb);
+    for (int x : group_b_) st_.Place(x, sa);
+    KeepIfBest();
+  }
+
+  void Step(double temp) {
+    if (rng_.Below(20) == 0) {
+      // Exchange two whole slots: every meeting of one goes to the other, if all may.
+      int s1 = rng_.Below(p_.slots), s2 = rng_.Below(p_.slots);
+      if (s1 == s2) return;
+      bool can = true;
+      for (int x : st_.members(s1)) can = can && ms_[x].fixed_slot < 0 && (st_.allowed(x) >> s2 & 1);
+      for (int x : st_.members(s2)) can = can && ms_[x].fixed_slot < 0 && (st_.allowed(x) >> s1 & 1);
+      if (!can) return;
+      return SwapGroups(st_.members(s1), s1, st_.members(s2), s2, temp);
+    }
+    int m = -1, to = -1;
+    if (rng_.Below(2) == 0) {
+      // Aim at a gap: a participant who waits, one of its meetings, into one of its idle slots.
+      int q = rng_.Below(static_cast<int>(p_.participants.size()));
+      SlotMask b = st_.busy(q);
+      if (GapsOf(b) > 0 && !meetings_of_[q].empty()) {
+        SlotMask span = FirstSlots(64 - __builtin_clzll(b)) & ~FirstSlots(__builtin_ctzll(b));
+        SlotMask holes = span & ~b;
+        int x = meetings_of_[q][rng_.Below(static_cast<int>(meetings_of_[q].size()))];
+        SlotMask target = holes & st_.allowed(x);
+        if (ms_[x].fixed_slot < 0 && target != 0) m = x, to = rng_.BitOf(target);
+      }
+    }
+    if (m < 0) {
+      m = movable_[rng_.Below(static_cast<int>(movable_.size()))];
+      SlotMask choices = st_.allowed(m) & ~(st_.slot(m) >= 0 ? SlotMask{1} << st_.slot(m) : 0);
+      if (choices == 0) return;
+      to = rng_.BitOf(choices);
+    }
+    int from = st_.slot(m);
+    if (from == to) return;
+    if (from >= 0 && rng_.Below(6) != 0) return KempeChain(m, from, to, temp);
+    Relocate(m, from, to, temp);
+  }
+
+  // The meetings linked to `m` by shared participants between `from` and `to` swap slots
+  // together, so no one is double-booked.
+  void KempeChain(int m, int from, int to, double temp) {
+    chain_a_.clear();
+    chain_b_.clear();
+    queue_.clear();
+    queue_.push_back(m);
+    in_chain_[m] = 1;
+    bool ok = ms_[m].fixed_slot < 0;
+    for (size_t head = 0; ok && head < queue_.size(); ++head) {
+      if (queue_.size() > 24) ok = false;  // long chains are costly and rarely improve: skip
+      int x = queue_[head];
+      bool at_from = st_.slot(x) == from;
+      (at_from ? chain_a_ : chain_b_).push_back(x);
+      int other_slot = at_from ? to : from;
+      for (int q : {ms_[x].a, ms_[x].b}) {
+        int y = st_.OccupantOf(q, other_slot);
+        if (y < 0 || in_chain_[y]) continue;
+        if (ms_[y].fixed_slot >= 0) ok = false;
+        in_chain_[y] = 1;
+        queue_.push_back(y);
+      }
+    }
+    for (int x : chain_a_) ok = ok && (st_.allowed(x) >> to & 1);
+    for (int x : chain_b_) ok = ok && (st_.allowed(x) >> from & 1);
+    int size_from = static_cast<int>(st_.members(from).size()), size_to = static_cast<int>(st_.members(to).size());
+    int na = static_cast<int>(chain_a_.size()), nb = static_cast<int>(chain_b_.size());
+    ok = ok && size_to - nb + na <= p_.tables && size_from - na + nb <= p_.tables;
+    if (ok) SwapGroups(chain_a_, from, chain_b_, to, temp);
+    for (int x : queue_) in_chain_[x] = 0;
+  }
+
+  // Moves `m` (placed at `from`, or unplaced) to `to`; what is in the way there goes to `from`
+  // when it fits, else out.
+  void Relocate(int m, int from, int to, double temp) {
+    double before = st_.SearchEnergy();
+    undo_.clear();
+    undo_.emplace_back(m, from);
+    if (from >= 0) st_.Remove(m);
+    int in_way[3];
+    int k = 0;
+    for (int q : {ms_[m].a, ms_[m].b}) {
+      int other = st_.OccupantOf(q, to);
+      if (other >= 0 && (k == 0 || in_way[0] != other)) in_way[k++] = other;
+    }
+    if (k == 0 && static_cast<int>(st_.members(to).size()) >= p_.tables) {
+      const std::vector<int>& there = st_.members(to);
+      in_way[k++] = there[rng_.Below(static_cast<int>(there.size()))];
+    }
+    for (int i = 0; i < k; ++i) {
+      if (ms_[in_way[i]].fixed_slot >= 0) {
+        if (from >= 0) st_.Place(m, from);
+        return;
+      }
+    }
+    for (int i = 0; i < k; ++i) {
+      undo_.emplace_back(in_way[i], to);
+      st_.Remove(in_way[i]);
+    }
+    st_.Place(m, to);
+    for (int i = 0; i < k; ++i) {
+      if (from >= 0 && st_.Fits(in_way[i], from)) st_.Place(in_way[i], from);
+    }
+    if (Accept(st_.SearchEnergy() - before, temp)) return KeepIfBest();
+    for (const auto& [x, s] : undo_) st_.Remove(x);
+    for (const auto& [x, s] : undo_) {
+      if (s >= 0) st_.Place(x, s);
+    }
+  }
+
+  const Problem& p_;
+  const std::vector<Meeting>& ms_;
+  State& st_;
+  Rng& rng_;
+  std::function<bool()> stop_;
+  std::vector<int> movable_;
+  std::vector<std::vector<int>> meetings_of_;
+  std::vector<std::pair<int, int>> undo_;      // (meeting, slot before)
+  std::vector<int> chain_a_, chain_b_, queue_;  // Kempe chain members in `from` and in `to`
+  std::vector<int> group_a_, group_b_;
+  std::vector<char> in_chain_;
+  std::vector<int> best_slots_;
+  double best_energy_ = 0;
+  int best_gaps_ = 0, best_unplaced_ = 0, best_moved_ = 0;
+  int64_t moves_ = 0;
+  bool stopped_ = false;
+};
 
 std::string Why(const Problem& p, const State& st, const Meeting& m, int index) {
   const std::string& a = p.participants[m.a].id;
@@ -337,164 +571,17 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
     if (best >= 0) st.Place(m, best);
   }
 
-  // Local search: move a meeting to another slot it may take, pushing what is in the way back to
-  // where it came from (or out), annealed; the best state is kept.
+  // Local search: annealing from the construction, ending early at the lower bound.
   int lower_bound = IdleGapsLowerBound(p, ms);
-  int64_t budget = options.iterations > 0 ? options.iterations : std::clamp<int64_t>(15000LL * n, 400000, 6000000);
-  std::vector<int> best_slots = st.slots();
-  double best_energy = st.Energy();
-  int best_gaps = st.gaps(), best_unplaced = st.unplaced();
+  int64_t budget = options.iterations > 0 ? options.iterations : std::clamp<int64_t>(15000LL * n, 400000, 12000000);
   Rng rng(options.seed);
-  std::vector<int> movable;
-  for (int m = 0; m < n; ++m) {
-    if (ms[m].fixed_slot < 0 && __builtin_popcountll(st.allowed(m)) > 0) movable.push_back(m);
-  }
-  std::vector<std::vector<int>> meetings_of(p.participants.size());
-  for (int m : movable) meetings_of[ms[m].a].push_back(m), meetings_of[ms[m].b].push_back(m);
-  std::vector<std::pair<int, int>> undo;  // (meeting, slot before)
-  std::vector<int> chain_a, chain_b, queue;  // Kempe chain members in `from` and in `to`
-  std::vector<char> in_chain(n, 0);
-  const double t_start = 0.6, t_end = 0.05;
-  auto keep_if_best = [&] {
-    if (st.Energy() < best_energy) {
-      best_energy = st.Energy();
-      best_slots = st.slots();
-      best_gaps = st.gaps();
-      best_unplaced = st.unplaced();
-    }
-  };
-  // Moves group `a` from slot `sa` to `sb` and group `b` the other way; keeps the exchange if the
-  // annealing accepts it, else puts everything back.
-  auto SwapGroups = [&](const std::vector<int>& a, int sa, const std::vector<int>& b, int sb, double temp) {
-    double before = st.Energy();
-    for (int x : a) st.Remove(x);
-    for (int x : b) st.Remove(x);
-    for (int x : a) st.Place(x, sb);
-    for (int x : b) st.Place(x, sa);
-    double delta = st.Energy() - before;
-    if (delta <= 0 || rng.Unit() < std::exp(-delta / temp)) return keep_if_best();
-    for (int x : a) st.Remove(x);
-    for (int x : b) st.Remove(x);
-    for (int x : a) st.Place(x, sa);
-    for (int x : b) st.Place(x, sb);
-  };
-  int64_t it = 0;
-  for (; it < budget && !movable.empty(); ++it) {
-    if ((it & 4095) == 0) {
-      if (stop()) {
-        out.stopped_early = true;
-        break;
-      }
-      if ((it & 262143) == 0) report("improving", static_cast<double>(it) / budget, n - best_unplaced, best_unplaced, best_gaps);
-    }
-    if (best_unplaced == 0 && best_gaps <= lower_bound && st.moved() == 0) break;  // optimal
-    // Four rounds, each cooling from hot again, so that one cold trap does not end the search.
-    int64_t round_length = budget / 4 + 1;
-    double temp = t_start * std::pow(t_end / t_start, static_cast<double>(it % round_length) / round_length);
-    if (rng.Below(20) == 0) {
-      // Exchange two whole slots: every meeting of one goes to the other, if all may.
-      int s1 = rng.Below(p.slots), s2 = rng.Below(p.slots);
-      if (s1 == s2) continue;
-      bool can = true;
-      for (int x : st.members(s1)) can = can && ms[x].fixed_slot < 0 && (st.allowed(x) >> s2 & 1);
-      for (int x : st.members(s2)) can = can && ms[x].fixed_slot < 0 && (st.allowed(x) >> s1 & 1);
-      if (!can) continue;
-      std::vector<int> one = st.members(s1), two = st.members(s2);
-      SwapGroups(one, s1, two, s2, temp);
-      continue;
-    }
-    int m = -1, to = -1;
-    if (rng.Below(2) == 0) {
-      // Aim at a gap: a participant who waits, one of its meetings, into one of its idle slots.
-      int q = rng.Below(static_cast<int>(p.participants.size()));
-      SlotMask b = st.busy(q);
-      if (GapsOf(b) > 0 && !meetings_of[q].empty()) {
-        SlotMask span = FirstSlots(64 - __builtin_clzll(b)) & ~FirstSlots(__builtin_ctzll(b));
-        SlotMask holes = span & ~b;
-        int x = meetings_of[q][rng.Below(static_cast<int>(meetings_of[q].size()))];
-        SlotMask target = holes & st.allowed(x);
-        if (ms[x].fixed_slot < 0 && target != 0) m = x, to = rng.BitOf(target);
-      }
-    }
-    if (m < 0) {
-      m = movable[rng.Below(static_cast<int>(movable.size()))];
-      SlotMask choices = st.allowed(m) & ~(st.slot(m) >= 0 ? SlotMask{1} << st.slot(m) : 0);
-      if (choices == 0) continue;
-      to = rng.BitOf(choices);
-    }
-    int from = st.slot(m);
-    if (from == to) continue;
-    if (from >= 0 && rng.Below(6) != 0) {
-      // Kempe chain between `from` and `to`: the meetings linked by shared participants swap
-      // slots together, so no one is double-booked.
-      chain_a.clear();
-      chain_b.clear();
-      queue.clear();
-      queue.push_back(m);
-      in_chain[m] = 1;
-      bool ok = ms[m].fixed_slot < 0;
-      for (size_t head = 0; ok && head < queue.size(); ++head) {
-        if (queue.size() > 24) ok = false;  // long chains are costly and rarely improve: skip
-        int x = queue[head];
-        bool at_from = st.slot(x) == from;
-        (at_from ? chain_a : chain_b).push_back(x);
-        int other_slot = at_from ? to : from;
-        for (int q : {ms[x].a, ms[x].b}) {
-          int y = st.OccupantOf(q, other_slot);
-          if (y < 0 || in_chain[y]) continue;
-          if (ms[y].fixed_slot >= 0) ok = false;
-          in_chain[y] = 1;
-          queue.push_back(y);
-        }
-      }
-      for (int x : chain_a) ok = ok && (st.allowed(x) >> to & 1);
-      for (int x : chain_b) ok = ok && (st.allowed(x) >> from & 1);
-      int size_from = static_cast<int>(st.members(from).size()), size_to = static_cast<int>(st.members(to).size());
-      int na = static_cast<int>(chain_a.size()), nb = static_cast<int>(chain_b.size());
-      ok = ok && size_to - nb + na <= p.tables && size_from - na + nb <= p.tables;
-      if (ok) SwapGroups(chain_a, from, chain_b, to, temp);
-      for (int x : queue) in_chain[x] = 0;
-      continue;
-    }
-    double before = st.Energy();
-    undo.clear();
-    undo.emplace_back(m, from);
-    if (from >= 0) st.Remove(m);
-    // What is in the way at `to`: the participants' meetings there, or a full slot.
-    int in_way[3];
-    int k = 0;
-    for (int q : {ms[m].a, ms[m].b}) {
-      int other = st.OccupantOf(q, to);
-      if (other >= 0 && (k == 0 || in_way[0] != other)) in_way[k++] = other;
-    }
-    if (k == 0 && static_cast<int>(st.members(to).size()) >= p.tables) {
-      const std::vector<int>& there = st.members(to);
-      in_way[k++] = there[rng.Below(static_cast<int>(there.size()))];
-    }
-    bool blocked = false;
-    for (int i = 0; i < k; ++i) blocked = blocked || ms[in_way[i]].fixed_slot >= 0;
-    if (blocked) {
-      if (from >= 0) st.Place(m, from);
-      continue;
-    }
-    for (int i = 0; i < k; ++i) {
-      undo.emplace_back(in_way[i], to);
-      st.Remove(in_way[i]);
-    }
-    st.Place(m, to);
-    for (int i = 0; i < k; ++i) {
-      if (from >= 0 && st.Fits(in_way[i], from)) st.Place(in_way[i], from);
-    }
-    double delta = st.Energy() - before;
-    if (delta <= 0 || rng.Unit() < std::exp(-delta / temp)) {
-      keep_if_best();
-      continue;
-    }
-    for (const auto& [x, s] : undo) st.Remove(x);
-    for (const auto& [x, s] : undo) {
-      if (s >= 0) st.Place(x, s);
-    }
-  }
+  Annealer search(p, ms, st, rng, stop);
+  search.Run(budget, 0.6, 0.05, lower_bound, [&] {
+    report("improving", static_cast<double>(search.moves()) / budget, n - search.best_unplaced(),
+           search.best_unplaced(), search.best_gaps());
+  });
+  const std::vector<int>& best_slots = search.best_slots();
+  if (search.stopped()) out.stopped_early = true;
 
   // The best state found, with tables.
   State final_state(p, ms);

@@ -29,7 +29,7 @@ struct PreviousMeeting {
 struct SolveOptions {
   uint64_t seed = 1;
   // Local-search moves; the same problem, seed and budget give the same schedule.
-  int64_t iterations = 0;  // 0: 15,000 per meeting, within 400,000-6,000,000
+  int64_t iterations = 0;  // 0: 15,000 per meeting, within 400,000-12,000,000
   // Safety stops: the best schedule so far is returned (then stopped_early is set).
   absl::Time deadline = absl::InfiniteFuture();
   const std::atomic<bool>* cancel = nullptr;
