@@ -408,9 +408,24 @@ int Run() {
   std::printf("generated %zu providers, %zu offers in %zu communes in %.1f s\n", catalog.providers.size(),
               catalog.offers.size(), communes->communes().size(), Since(t0));
 
-  // A fresh server.
+  // A fresh server, with an organizer key (imports need a writer; searches are checked as well).
   std::string data = absl::GetFlag(FLAGS_data_dir);
   std::system(absl::StrCat("rm -rf ", data, " ", data, ".log").c_str());
+  std::string token;
+  {
+    std::string cmd = absl::StrCat(absl::GetFlag(FLAGS_server_binary), " keys create --data ", data,
+                                   " --role organizer --description catalog-bench 2>/dev/null");
+    FILE* keys = popen(cmd.c_str(), "r");
+    char line[256] = {0};
+    if (keys != nullptr && std::fgets(line, sizeof line, keys) != nullptr) token = line;
+    if (keys != nullptr) pclose(keys);
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    if (token.empty()) {
+      std::fprintf(stderr, "could not create an API key with %s\n", cmd.c_str());
+      return 1;
+    }
+  }
+  const std::string bearer = "Bearer " + token;
   pid_t pid = fork();
   if (pid == 0) {
     std::string cmd = absl::StrCat("exec ", absl::GetFlag(FLAGS_server_binary), " --listen 127.0.0.1:0 --data ", data,
@@ -440,6 +455,7 @@ int Run() {
   t0 = Clock::now();
   {
     grpc::ClientContext context;
+    context.AddMetadata("authorization", bearer);
     v1::ImportOffersResponse summary;
     auto writer = stub->ImportOffers(&context, &summary);
     v1::ImportOffersRequest message;
@@ -465,6 +481,12 @@ int Run() {
                 static_cast<long long>(summary.created()), static_cast<long long>(summary.rejected()),
                 s.ok() ? "ok" : s.error_message().c_str(), seconds, catalog.offers.size() / seconds,
                 (catalog.offers.size() + catalog.providers.size()) / seconds);
+    if (!s.ok() || summary.rejected() > 0) {
+      std::fprintf(stderr, "the import failed: %s\n", s.ok() ? "records were rejected" : s.error_message().c_str());
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+      return 1;
+    }
   }
   double import_seconds = Since(t0);
   std::printf("server RSS after import: %ld MiB\n", RssKb(pid) / 1024);
@@ -485,6 +507,7 @@ int Run() {
   }
   auto search = [&](int k, uint64_t i) {
     grpc::ClientContext context;
+    context.AddMetadata("authorization", bearer);
     v1::SearchOffersResponse response;
     return stubs[k]->SearchOffers(&context, requests[i % requests.size()], &response).ok();
   };
@@ -496,10 +519,12 @@ int Run() {
   Measure(clients, 1.0, search);  // warm-up
   for (size_t i = 0; i < mix.size(); ++i) {
     grpc::ClientContext context;
+    context.AddMetadata("authorization", bearer);
     v1::SearchOffersResponse response;
     stubs[0]->SearchOffers(&context, requests[i], &response);
     Stats s = Measure(1, 1.0, [&](int k, uint64_t) {
       grpc::ClientContext c;
+      c.AddMetadata("authorization", bearer);
       v1::SearchOffersResponse r;
       return stubs[k]->SearchOffers(&c, requests[i], &r).ok();
     });
