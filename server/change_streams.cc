@@ -1,6 +1,7 @@
 #include "server/change_streams.h"
 
 #include <deque>
+#include <future>
 #include <limits>
 #include <vector>
 
@@ -191,6 +192,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client finished sending
       absl::Status s = Flush();
+      if (s.ok()) s = Settle();
       if (s.ok()) *response_ = BufferOf(summary_);
       Finish(ToGrpcStatus(s));
       return;
@@ -271,6 +273,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
         s = ValidateOffer(record.offer);
         if (s.ok()) s = CheckWritesOffer(who_, *store_, record.offer);
         if (!s.ok()) return Reject(index, record.offer.id(), s);
+        record.offer_text = PrepareOfferText(record.offer);  // here, while the last batch is written
         break;
       default:
         return Reject(index, "", absl::InvalidArgumentError("record: is required (provider or offer)"));
@@ -279,15 +282,28 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     batch_index_.push_back(index);
   }
 
-  // Writes the queued records and counts what became of them.
+  // Starts writing the queued records on another thread, after counting the batch written
+  // before (so reading and checking the next records overlaps with writing these).
   absl::Status Flush() {
-    if (batch_.empty()) return absl::OkStatus();
-    absl::Status s = store_->Write(&batch_, absl::Now());
+    absl::Status s = Settle();
+    if (!s.ok() || batch_.empty()) return s;
+    writing_ = std::move(batch_);
+    writing_index_ = std::move(batch_index_);
+    batch_.clear();
+    batch_index_.clear();
+    written_ = std::async(std::launch::async, [this] { return store_->Write(&writing_, absl::Now()); });
+    return absl::OkStatus();
+  }
+
+  // Waits for the batch being written, if any, and counts what became of its records.
+  absl::Status Settle() {
+    if (!written_.valid()) return absl::OkStatus();
+    absl::Status s = written_.get();
     if (!s.ok()) return s;
-    for (size_t i = 0; i < batch_.size(); ++i) {
-      const CatalogRecord& r = batch_[i];
+    for (size_t i = 0; i < writing_.size(); ++i) {
+      const CatalogRecord& r = writing_[i];
       if (!r.status.ok()) {
-        Reject(batch_index_[i], r.is_provider ? r.provider.id() : r.offer.id(), r.status);
+        Reject(writing_index_[i], r.is_provider ? r.provider.id() : r.offer.id(), r.status);
         continue;
       }
       switch (r.outcome) {
@@ -299,8 +315,8 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     // Reports stay in stream order even though rejections by the store come per batch.
     std::sort(summary_.mutable_rejected_records()->begin(), summary_.mutable_rejected_records()->end(),
               [](const v1::RejectedRecord& a, const v1::RejectedRecord& b) { return a.index() < b.index(); });
-    batch_.clear();
-    batch_index_.clear();
+    writing_.clear();
+    writing_index_.clear();
     return absl::OkStatus();
   }
 
@@ -309,10 +325,13 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   grpc::ByteBuffer* const response_;
   const int batch_size_;
   grpc::ByteBuffer incoming_;
-  std::vector<CatalogRecord> batch_;
+  std::vector<CatalogRecord> batch_;  // checked, waiting for the next write
   std::vector<int64_t> batch_index_;
   int64_t next_index_ = 0;
   v1::ImportOffersResponse summary_;
+  std::vector<CatalogRecord> writing_;  // being written by written_'s thread
+  std::vector<int64_t> writing_index_;
+  std::future<absl::Status> written_;  // declared last: destroyed first, waiting for the write
 };
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store, const KeyRing* keys,

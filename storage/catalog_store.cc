@@ -1,6 +1,7 @@
 #include "storage/catalog_store.h"
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <optional>
 #include <utility>
@@ -286,50 +287,66 @@ absl::StatusOr<Offer> CatalogStore::GetOffer(absl::string_view id) const {
 
 absl::Status CatalogStore::Write(std::vector<CatalogRecord>* records, absl::Time now) {
   absl::MutexLock lock(&write_mu_);
-  // What this batch has written so far, so later records see earlier ones.
-  absl::flat_hash_map<std::string, std::optional<Provider>> providers;
-  absl::flat_hash_map<std::string, std::optional<Offer>> offers;
-  auto provider_of = [&](const std::string& id) -> absl::StatusOr<const std::optional<Provider>*> {
+  // The latest version of each id this batch touches: a record written earlier in the batch, or
+  // what is stored (read once), or nullptr when there is none. The index knows every stored id (it
+  // changes under write_mu_ too), so only what exists is read.
+  absl::flat_hash_map<std::string, const Provider*> providers;
+  absl::flat_hash_map<std::string, const Offer*> offers;
+  std::deque<Provider> read_providers;
+  std::deque<Offer> read_offers;
+  auto provider_of = [&](const std::string& id) -> absl::StatusOr<const Provider*> {
     auto it = providers.find(id);
-    if (it == providers.end()) {
-      ATABLE_ASSIGN_OR_RETURN(auto stored, ReadOptional<Provider>(db_.get(), cf_->providers, "provider", id));
-      it = providers.emplace(id, std::move(stored)).first;
+    if (it != providers.end()) return it->second;
+    const Provider* found = nullptr;
+    if (index_->HasProvider(id)) {
+      ATABLE_ASSIGN_OR_RETURN(std::optional<Provider> stored, ReadOptional<Provider>(db_.get(), cf_->providers, "provider", id));
+      if (stored) found = &read_providers.emplace_back(*std::move(stored));
     }
-    return &it->second;
+    providers.emplace(id, found);
+    return found;
+  };
+  auto provider_exists = [&](const std::string& id) {
+    auto it = providers.find(id);
+    return it != providers.end() ? it->second != nullptr : index_->HasProvider(id);
+  };
+  auto offer_of = [&](const std::string& id) -> absl::StatusOr<const Offer*> {
+    auto it = offers.find(id);
+    if (it != offers.end()) return it->second;
+    const Offer* found = nullptr;
+    if (index_->HasOffer(id)) {
+      ATABLE_ASSIGN_OR_RETURN(std::optional<Offer> stored, ReadOptional<Offer>(db_.get(), cf_->offers, "offer", id));
+      if (stored) found = &read_offers.emplace_back(*std::move(stored));
+    }
+    offers.emplace(id, found);
+    return found;
   };
 
   uint64_t revision = revision_.load();
   rocksdb::WriteBatch batch;
-  for (CatalogRecord& r : *records) {
+  for (CatalogRecord& r : *records) {  // `records` keeps its size: pointers into it stay valid
     r.status = absl::OkStatus();
     if (r.is_provider) {
-      ATABLE_ASSIGN_OR_RETURN(const std::optional<Provider>* stored, provider_of(r.provider.id()));
-      r.status = CheckEtag("provider", r.provider.id(), r.provider.etag(), *stored ? &(*stored)->etag() : nullptr);
+      ATABLE_ASSIGN_OR_RETURN(const Provider* stored, provider_of(r.provider.id()));
+      r.status = CheckEtag("provider", r.provider.id(), r.provider.etag(), stored ? &stored->etag() : nullptr);
       if (!r.status.ok()) continue;
-      if (*stored && SameContent(**stored, r.provider)) {
-        r.provider = **stored;
+      if (stored && SameContent(*stored, r.provider)) {
+        r.provider = *stored;
         r.outcome = WriteOutcome::kUnchanged;
         continue;
       }
-      r.outcome = *stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
-      StampWrite(*stored ? &**stored : nullptr, now, ++revision, &r.provider);
+      r.outcome = stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
+      StampWrite(stored, now, ++revision, &r.provider);
       batch.Put(cf_->providers, r.provider.id(), r.provider.SerializeAsString());
       batch.Put(cf_->changes, EncodeRevision(revision),
                 EncodeChange(ChangeRecord::Entity::kProvider, false, now, r.provider.id()));
-      providers[r.provider.id()] = r.provider;
+      providers[r.provider.id()] = &r.provider;
     } else {
-      ATABLE_ASSIGN_OR_RETURN(const std::optional<Provider>* owner, provider_of(r.offer.provider_id()));
-      if (!*owner) {
+      if (!provider_exists(r.offer.provider_id())) {
         r.status = absl::FailedPreconditionError(absl::StrCat(
             "offer.provider_id: provider ", r.offer.provider_id(), " does not exist; store it first"));
         continue;
       }
-      auto it = offers.find(r.offer.id());
-      if (it == offers.end()) {
-        ATABLE_ASSIGN_OR_RETURN(auto stored, ReadOptional<Offer>(db_.get(), cf_->offers, "offer", r.offer.id()));
-        it = offers.emplace(r.offer.id(), std::move(stored)).first;
-      }
-      const std::optional<Offer>& stored = it->second;
+      ATABLE_ASSIGN_OR_RETURN(const Offer* stored, offer_of(r.offer.id()));
       r.status = CheckEtag("offer", r.offer.id(), r.offer.etag(), stored ? &stored->etag() : nullptr);
       if (!r.status.ok()) continue;
       if (stored && SameContent(*stored, r.offer)) {
@@ -338,25 +355,27 @@ absl::Status CatalogStore::Write(std::vector<CatalogRecord>* records, absl::Time
         continue;
       }
       r.outcome = stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
-      StampWrite(stored ? &*stored : nullptr, now, ++revision, &r.offer);
+      StampWrite(stored, now, ++revision, &r.offer);
       if (stored && stored->provider_id() != r.offer.provider_id()) {
         batch.Delete(cf_->offers_by_provider, IndexKey(stored->provider_id(), r.offer.id()));
       }
       batch.Put(cf_->offers_by_provider, IndexKey(r.offer.provider_id(), r.offer.id()), "");
-      batch.Put(cf_->offers, r.offer.id(), r.offer.SerializeAsString());
+      r.stored_bytes = r.offer.SerializeAsString();
+      batch.Put(cf_->offers, r.offer.id(), r.stored_bytes);
       batch.Put(cf_->changes, EncodeRevision(revision),
                 EncodeChange(ChangeRecord::Entity::kOffer, false, now, r.offer.id()));
-      it->second = r.offer;
+      offers[r.offer.id()] = &r.offer;
     }
   }
   if (revision == revision_.load()) return absl::OkStatus();  // nothing to write
   return Commit(&batch, revision, [&] {
-    for (const CatalogRecord& r : *records) {
+    for (CatalogRecord& r : *records) {
       if (!r.status.ok() || r.outcome == WriteOutcome::kUnchanged) continue;
       if (r.is_provider) {
         index_->UpsertProvider(r.provider, RevisionOfEtag(r.provider.etag()));
       } else {
-        index_->UpsertOffer(r.offer, RevisionOfEtag(r.offer.etag()));
+        index_->UpsertOffer(r.offer, RevisionOfEtag(r.offer.etag()), r.offer_text ? &*r.offer_text : nullptr,
+                            std::move(r.stored_bytes));
       }
     }
   });

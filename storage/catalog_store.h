@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -64,9 +65,12 @@ struct CatalogRecord {
   bool is_provider = false;
   v1::Provider provider;  // when is_provider
   v1::Offer offer;        // otherwise
+  // Optional: PrepareOfferText(offer), worked out by the caller beforehand (on its own thread).
+  std::optional<OfferText> offer_text;
   // Filled by CatalogStore::Write: OK or why this record was refused, and what the write did.
   absl::Status status;
   WriteOutcome outcome = WriteOutcome::kUnchanged;
+  std::string stored_bytes;  // the offer as written (for the index)
 };
 
 struct StoreOptions {

@@ -55,10 +55,13 @@ std::string Departement(absl::string_view insee, absl::string_view postcode) {
 }
 
 bool IsStopWord(absl::string_view w) {
-  static const auto* kStop = new std::set<std::string, std::less<>>{
-      "a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "un", "une",
-      "the", "of", "and"};
-  return kStop->count(w) > 0;
+  static constexpr absl::string_view kStop[] = {"a",  "au", "aux", "d",  "de", "des", "du", "en",  "et",
+                                                "l",  "la", "le",  "les", "un", "une", "the", "of", "and"};
+  if (w.size() > 3) return false;
+  for (absl::string_view s : kStop) {
+    if (s == w) return true;
+  }
+  return false;
 }
 
 // FNV-1a, stable across runs (page tokens name the query they belong to).
@@ -98,6 +101,16 @@ std::vector<std::string> TextWords(absl::string_view text) {
   }
   flush();
   return words;
+}
+
+OfferText PrepareOfferText(const v1::Offer& offer) {
+  OfferText text;
+  for (const std::string& t : offer.tags()) text.tags.push_back(FoldAccentsLower(t));
+  text.title_words = TextWords(offer.title());
+  for (const auto& [lang, description] : offer.descriptions()) {
+    for (std::string& w : TextWords(description)) text.body_words.push_back(std::move(w));
+  }
+  return text;
 }
 
 double DistanceKm(double lat1, double lon1, double lat2, double lon2) {
@@ -203,7 +216,7 @@ void OfferIndex::AddVersion(Version v) {
 }
 
 OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provider& provider,
-                                            uint64_t revision) {
+                                            uint64_t revision, const OfferText& text, std::string bytes) {
   Version v;
   v.id = offer.id();
   v.born = revision;
@@ -232,7 +245,7 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   v.departement = provider.departement;
   v.commune = provider.commune;
   std::vector<uint32_t> tags, labels, title_words, body_words;
-  for (const std::string& t : offer.tags()) tags.push_back(Intern(FoldAccentsLower(t)));
+  for (const std::string& t : text.tags) tags.push_back(Intern(t));
   for (const std::string& l : offer.labels()) labels.push_back(Intern(l));
   for (const v1::Price& p : offer.prices()) {
     v.prices.push_back({p.unit(), p.min_amount_cents(), p.max_amount_cents()});
@@ -240,11 +253,8 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   for (const v1::DateRange& r : offer.opening_periods()) {
     v.open.emplace_back(DayNumber(r.start()), DayNumber(r.end()));
   }
-  auto add_words = [&](absl::string_view text, std::vector<uint32_t>* out) {
-    for (const std::string& w : TextWords(text)) out->push_back(InternWord(w));
-  };
-  add_words(offer.title(), &title_words);
-  for (const auto& [lang, text] : offer.descriptions()) add_words(text, &body_words);
+  for (const std::string& w : text.title_words) title_words.push_back(InternWord(w));
+  for (const std::string& w : text.body_words) body_words.push_back(InternWord(w));
   body_words.insert(body_words.end(), provider.name_words.begin(), provider.name_words.end());
   for (auto* list : {&tags, &labels, &title_words, &body_words}) {
     std::sort(list->begin(), list->end());
@@ -259,7 +269,7 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   for (auto* list : {&tags, &labels, &title_words, &body_words}) v.facts.insert(v.facts.end(), list->begin(), list->end());
   v.prices.shrink_to_fit();
   v.open.shrink_to_fit();
-  v.bytes = offer.SerializeAsString();
+  v.bytes = bytes.empty() ? offer.SerializeAsString() : std::move(bytes);
   return v;
 }
 
@@ -290,7 +300,7 @@ void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision)
         if (versions_[o].died != kAlive) continue;
         v1::Offer offer;
         offer.ParseFromString(versions_[o].bytes);
-        AddVersion(MakeVersion(offer, p, revision));
+        AddVersion(MakeVersion(offer, p, revision, PrepareOfferText(offer), versions_[o].bytes));
       }
     }
   }
@@ -301,11 +311,18 @@ void OfferIndex::RemoveProvider(absl::string_view id, uint64_t revision) {
   providers_.erase(std::string(id));
 }
 
-void OfferIndex::UpsertOffer(const v1::Offer& offer, uint64_t revision) {
+void OfferIndex::UpsertOffer(const v1::Offer& offer, uint64_t revision, const OfferText* text,
+                             std::string bytes) {
+  OfferText own;
+  if (text == nullptr) {
+    own = PrepareOfferText(offer);  // before taking the lock
+    text = &own;
+  }
   absl::MutexLock lock(&mu_);
   auto provider = providers_.find(offer.provider_id());
   Provider none;
-  AddVersion(MakeVersion(offer, provider == providers_.end() ? none : provider->second, revision));
+  AddVersion(MakeVersion(offer, provider == providers_.end() ? none : provider->second, revision, *text,
+                         std::move(bytes)));
 }
 
 void OfferIndex::RemoveOffer(absl::string_view id, uint64_t revision) {
@@ -321,6 +338,16 @@ void OfferIndex::RemoveOffer(absl::string_view id, uint64_t revision) {
 void OfferIndex::SetRevision(uint64_t revision) {
   absl::MutexLock lock(&mu_);
   revision_ = std::max(revision_, revision);
+}
+
+bool OfferIndex::HasProvider(absl::string_view id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return providers_.contains(id);
+}
+
+bool OfferIndex::HasOffer(absl::string_view id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return live_.contains(id);
 }
 
 size_t OfferIndex::live_offers() const {

@@ -46,6 +46,15 @@ struct SearchOutcome {
   uint64_t revision = 0;  // the revision the walk reads
 };
 
+// The words and tags of an offer as the index reads them, worked out without the index's lock so
+// that an import can prepare them on another thread than the one writing.
+struct OfferText {
+  std::vector<std::string> tags;         // accent-free lower case
+  std::vector<std::string> title_words;  // TextWords of the title
+  std::vector<std::string> body_words;   // TextWords of every description
+};
+OfferText PrepareOfferText(const v1::Offer& offer);
+
 class OfferIndex {
  public:
   OfferIndex() = default;
@@ -58,7 +67,9 @@ class OfferIndex {
   // Forgets the provider; its offers must have been removed first.
   void RemoveProvider(absl::string_view id, uint64_t revision);
   // Adds a version of the offer as of `revision`. Its provider must have been upserted before.
-  void UpsertOffer(const v1::Offer& offer, uint64_t revision);
+  // `text`, when given, is PrepareOfferText(offer); `bytes`, when not empty, the serialized offer.
+  void UpsertOffer(const v1::Offer& offer, uint64_t revision, const OfferText* text = nullptr,
+                   std::string bytes = "");
   // Ends the current version of the offer at `revision` (no-op if absent).
   void RemoveOffer(absl::string_view id, uint64_t revision);
   // Declares that every change up to `revision` is applied (searches of page one read here).
@@ -72,6 +83,11 @@ class OfferIndex {
   // Drops the versions that died at or before `horizon` and rebuilds the posting lists; tokens
   // of walks older than `horizon` stop working. Call when dead_versions() grows large.
   void Compact(uint64_t horizon);
+
+  // Whether the provider, or the offer, is in the catalog as of the last change applied (lets the
+  // store skip reading what it would not find).
+  bool HasProvider(absl::string_view id) const;
+  bool HasOffer(absl::string_view id) const;
 
   // Counts, for monitoring and compaction decisions.
   size_t live_offers() const;
@@ -145,8 +161,8 @@ class OfferIndex {
   uint32_t InternWord(const std::string& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t Lookup(absl::string_view s) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void AddVersion(Version v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Version MakeVersion(const v1::Offer& offer, const Provider& provider, uint64_t revision)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Version MakeVersion(const v1::Offer& offer, const Provider& provider, uint64_t revision,
+                      const OfferText& text, std::string bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Post(uint64_t key, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PostVersion(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
