@@ -59,6 +59,38 @@ long RssKb(pid_t pid) {
   return -1;
 }
 
+// CPU seconds the process has used (user + system).
+double CpuSeconds(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stol(f);
+    if (i == 15) stime = std::stol(f);
+  }
+  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+// Waits until the server is idle (its background compactions done: under 5 % of a core for 2 s),
+// at most `limit_s`; returns the seconds waited.
+double WaitUntilIdle(pid_t pid, double limit_s) {
+  auto start = std::chrono::steady_clock::now();
+  int quiet = 0;
+  double last = CpuSeconds(pid), waited = 0;
+  while (quiet < 2 && waited < limit_s) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    double now = CpuSeconds(pid);
+    quiet = now - last < 0.05 ? quiet + 1 : 0;
+    last = now;
+    waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  return waited;
+}
+
 struct Stats {
   double p50_us = 0, p99_us = 0, per_second = 0;
   size_t calls = 0, errors = 0;
@@ -491,7 +523,8 @@ int Run() {
   double import_seconds = Since(t0);
   std::printf("server RSS after import: %ld MiB\n", RssKb(pid) / 1024);
 
-  // Queries.
+  // Queries, once the server has settled (RocksDB compacts what the import wrote in the background).
+  std::printf("server idle after %.0f s of background work\n", WaitUntilIdle(pid, 300));
   std::vector<MixQuery> mix = PartnerMix();
   std::vector<v1::SearchOffersRequest> requests;
   for (const auto& m : mix) requests.push_back(ToRequest(m));
