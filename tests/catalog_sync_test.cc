@@ -153,6 +153,69 @@ TEST_F(CatalogSyncTest, ImportCountsAndRejectsRecordByRecordAndIsIdempotent) {
   EXPECT_EQ(1, Import(records).updated());
 }
 
+// Several write batches (1,000 records each) in one stream: each batch is written while the next
+// is read, so counts, rejections and their order must come out as if written one by one.
+TEST_F(CatalogSyncTest, ImportSpanningManyBatchesCountsEveryRecordInOrder) {
+  DemoCatalog catalog = Generated(1500, 4);
+  std::vector<v1::ImportRecord> records = Records(catalog);
+  const size_t good = records.size();
+  ASSERT_GT(good, 3500u);
+  auto bad_latitude = [&](size_t at) {
+    v1::ImportRecord bad;
+    *bad.mutable_provider() = catalog.providers[at % catalog.providers.size()];
+    bad.mutable_provider()->set_id(absl::StrCat("bad-", at));
+    bad.mutable_provider()->mutable_location()->set_latitude(100);
+    records.insert(records.begin() + static_cast<long>(at), bad);
+  };
+  bad_latitude(10);    // first batch
+  bad_latitude(1500);  // second
+  bad_latitude(3200);  // fourth
+  // An offer whose provider comes later in the stream is refused: a stream is applied in order.
+  v1::ImportRecord early;
+  *early.mutable_offer() = catalog.offers[0];
+  early.mutable_offer()->set_id("too-early");
+  early.mutable_offer()->set_provider_id("late-provider");
+  records.insert(records.begin() + 5, early);
+  v1::ImportRecord late;
+  *late.mutable_provider() = catalog.providers[0];
+  late.mutable_provider()->set_id("late-provider");
+  records.push_back(late);
+  // The same offer twice, far apart: created, then updated.
+  v1::ImportRecord again;
+  *again.mutable_offer() = catalog.offers[7];
+  again.mutable_offer()->set_title("Titre corrigé");
+  records.push_back(again);
+
+  v1::ImportOffersResponse first = Import(records);
+  EXPECT_EQ(static_cast<int64_t>(good + 1), first.created());  // + late-provider
+  EXPECT_EQ(1, first.updated());
+  EXPECT_EQ(4, first.rejected());
+  ASSERT_EQ(4, first.rejected_records_size());
+  EXPECT_EQ(5, first.rejected_records(0).index());
+  EXPECT_EQ("too-early", first.rejected_records(0).id());
+  EXPECT_EQ("offer.provider_id", first.rejected_records(0).field());
+  EXPECT_EQ(11, first.rejected_records(1).index());  // shifted by the record inserted at 5
+  EXPECT_EQ("bad-10", first.rejected_records(1).id());
+  EXPECT_EQ("bad-1500", first.rejected_records(2).id());
+  EXPECT_EQ("bad-3200", first.rejected_records(3).id());
+  EXPECT_LT(first.rejected_records(2).index(), first.rejected_records(3).index());
+  EXPECT_OK(server_->store()->VerifyIndexes());
+  auto stored = server_->store()->GetOffer(catalog.offers[7].id());
+  ASSERT_OK(stored);
+  EXPECT_EQ("Titre corrigé", stored->title());
+  EXPECT_EQ(static_cast<size_t>(catalog.offers.size()), server_->store()->index().live_offers());
+
+  // Again: the offer given twice changes back and forth (two updates), the early offer now finds
+  // its provider (created), everything else is as stored.
+  uint64_t revision = server_->store()->revision();
+  v1::ImportOffersResponse second = Import(records);
+  EXPECT_EQ(1, second.created());
+  EXPECT_EQ(2, second.updated());
+  EXPECT_EQ(static_cast<int64_t>(good), second.unchanged());
+  EXPECT_EQ(3, second.rejected());
+  EXPECT_EQ(revision + 3, server_->store()->revision());
+}
+
 TEST_F(CatalogSyncTest, PagingUnderConcurrentWritesReturnsEveryOfferOnce) {
   DemoCatalog catalog = Generated(300, 2);
   Import(Records(catalog));
