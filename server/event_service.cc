@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/auth.h"
 #include "server/core/schedule/event_file.h"
 #include "server/core/schedule/solver.h"
 #include "server/core/status_macros.h"
@@ -221,7 +222,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartBuildSchedule(CatalogStore* sto
                                                                const grpc::ByteBuffer* request) {
   std::string bytes = BytesOf(*request);
   auto* writer = new StreamWriter();
-  background->Run([store, writer, bytes = std::move(bytes)] {
+  bool started = background->TryRun([store, writer, bytes = std::move(bytes)] {
     auto build = [&]() -> absl::Status {
       v1::BuildScheduleRequest req;
       ATABLE_RETURN_IF_ERROR(ParseWireMessage(bytes, &req));
@@ -257,6 +258,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartBuildSchedule(CatalogStore* sto
     writer->Close(ToGrpcStatus(build()));
     writer->Release();
   });
+  if (!started) {
+    delete writer;  // never handed to gRPC
+    return RefuseStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>(absl::ResourceExhaustedError(kBusyMessage));
+  }
   return writer;
 }
 

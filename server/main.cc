@@ -36,6 +36,7 @@ ABSL_FLAG(std::string, tls_client_ca, "", "Mutual TLS: PEM file of the CA that s
 ABSL_FLAG(bool, insecure, false, "Allow plaintext on a non-loopback address");
 ABSL_FLAG(bool, no_keys, false, "Serve every caller as an organizer, without API keys (loopback only; development)");
 ABSL_FLAG(int, max_message_bytes, 8 << 20, "Largest request message accepted");
+ABSL_FLAG(int, max_long_calls, 4, "Schedule builds and pair suggestions at once (more: RESOURCE_EXHAUSTED; 0: no limit)");
 // Administration commands.
 ABSL_FLAG(std::string, role, "", "keys create: reader, provider or organizer");
 ABSL_FLAG(std::string, provider, "", "keys create --role provider: the provider the key may write");
@@ -212,6 +213,7 @@ int Serve() {
   options.insecure = absl::GetFlag(FLAGS_insecure);
   options.require_keys = !absl::GetFlag(FLAGS_no_keys);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_long_calls = absl::GetFlag(FLAGS_max_long_calls);
   if (!options.require_keys && options.listen.rfind("127.", 0) != 0 && options.listen.rfind("localhost:", 0) != 0) {
     return Fail(absl::FailedPreconditionError("--no_keys is for a server on loopback only"));
   }

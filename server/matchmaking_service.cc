@@ -159,7 +159,7 @@ grpc::ServerUnaryReactor* MatchmakingService::SuggestPairs(grpc::CallbackServerC
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::string bytes = BytesOf(*request);
   // Scoring reads the whole catalog: run it off the callback thread.
-  background_->Run([this, reactor, response, bytes = std::move(bytes)] {
+  bool started = background_->TryRun([this, reactor, response, bytes = std::move(bytes)] {
     v1::SuggestPairsRequest req;
     v1::SuggestPairsResponse resp;
     absl::Status s = ParseWireMessage(bytes, &req);
@@ -170,6 +170,7 @@ grpc::ServerUnaryReactor* MatchmakingService::SuggestPairs(grpc::CallbackServerC
     }
     reactor->Finish(ToGrpcStatus(s));
   });
+  if (!started) reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(kBusyMessage)));
   return reactor;
 }
 

@@ -115,7 +115,7 @@ absl::StatusOr<std::unique_ptr<AtableServer>> AtableServer::Start(const ServerOp
     ATABLE_ASSIGN_OR_RETURN(server->keys_, KeyRing::Load(server->store_.get()));
   }
   ATABLE_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, CredentialsFor(options));
-  server->background_ = std::make_unique<Background>();
+  server->background_ = std::make_unique<Background>(options.max_long_calls);
   server->catalog_ = std::make_unique<CatalogService>(server->store_.get(), server->keys_.get());
   server->matchmaking_ = std::make_unique<MatchmakingService>(server->store_.get(), server->background_.get(),
                                                               server->keys_.get());

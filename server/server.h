@@ -49,6 +49,9 @@ struct ServerOptions {
   bool insecure = false;
   // Largest request message accepted (bigger ones get RESOURCE_EXHAUSTED).
   int max_message_bytes = 8 << 20;
+  // Schedule builds and pair suggestions running at once (each takes a thread and a core); more
+  // get RESOURCE_EXHAUSTED. 0: no limit.
+  int max_long_calls = 4;
 };
 
 class AtableServer {

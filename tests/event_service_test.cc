@@ -2,6 +2,7 @@
 // real server on an OS-picked port with the demo catalog and the demo Cantal day.
 #include <map>
 #include <set>
+#include <thread>
 
 #include "atable/v1/matchmaking.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -158,6 +159,53 @@ TEST_F(EventServiceTest, ReplanningKeepsHeldMeetingsAndMovesFew) {
   EXPECT_GT(dropped, 0);
   EXPECT_EQ(first.meetings_size() - dropped, second.meetings_size());
   EXPECT_LE(second.moved(), second.meetings_size() / 10) << "moved " << second.moved();
+}
+
+// Long calls beyond the server's limit are refused at once, and the limit frees up when they end.
+TEST_F(EventServiceTest, LongCallsBeyondTheLimitAreRefused) {
+  ServerOptions options;
+  options.require_keys = false;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = dir_.Sub("limited");
+  options.demo_dir = testing::ProjectPath("server/demo");
+  options.max_long_calls = 1;
+  auto server = AtableServer::Start(options);
+  ASSERT_OK(server);
+  auto stub = v1::Matchmaking::NewStub(grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
+
+  grpc::ClientContext building;
+  v1::BuildScheduleRequest build;
+  build.set_event_id("cantal-2026");
+  build.set_time_limit_seconds(60);
+  auto reader = stub->BuildSchedule(&building, build);
+  v1::BuildScheduleResponse message;
+  ASSERT_TRUE(reader->Read(&message));  // the build is running
+  ASSERT_TRUE(message.has_progress());
+
+  grpc::ClientContext suggest_context;
+  v1::SuggestPairsResponse pairs;
+  grpc::Status s = stub->SuggestPairs(&suggest_context, v1::SuggestPairsRequest(), &pairs);
+  EXPECT_EQ(grpc::StatusCode::RESOURCE_EXHAUSTED, s.error_code());
+  EXPECT_NE(std::string::npos, s.error_message().find("retry later")) << s.error_message();
+  grpc::ClientContext second_build;
+  auto second = stub->BuildSchedule(&second_build, build);
+  while (second->Read(&message)) {
+  }
+  EXPECT_EQ(grpc::StatusCode::RESOURCE_EXHAUSTED, second->Finish().error_code());
+
+  building.TryCancel();
+  while (reader->Read(&message)) {
+  }
+  reader->Finish();
+  // Once the build has stopped, the next long call runs.
+  for (int i = 0; i < 250; ++i) {
+    grpc::ClientContext context;
+    s = stub->SuggestPairs(&context, v1::SuggestPairsRequest(), &pairs);
+    if (s.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_GT(pairs.pairs_size(), 0);
 }
 
 TEST_F(EventServiceTest, RefusesBadEventsAndUnknownIds) {
