@@ -698,7 +698,24 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     double relevance;
   };
   std::vector<Match> matches;
-  double n_docs = static_cast<double>(std::max<size_t>(1, live_.size()));
+  // Each query word's ids (sorted) with their inverse document frequency, worked out once.
+  const double n_docs = static_cast<double>(std::max<size_t>(1, live_.size()));
+  std::vector<std::vector<std::pair<uint32_t, double>>> word_idf(q.words.size());
+  for (size_t i = 0; i < q.words.size(); ++i) {
+    for (uint32_t w : q.words[i]) {
+      auto df = static_cast<double>(list_size(Key(kWord, w)));
+      word_idf[i].emplace_back(w, std::log(1 + n_docs / (1 + df)));
+    }
+  }
+  // The best weight of a query word in an offer's words: its idf, twice in the title.
+  auto best_in = [](const std::vector<std::pair<uint32_t, double>>& ids, absl::Span<const uint32_t> words,
+                    double weight, double best) {
+    for (uint32_t w : words) {
+      auto it = std::lower_bound(ids.begin(), ids.end(), w, [](const auto& e, uint32_t x) { return e.first < x; });
+      if (it != ids.end() && it->first == w) best = std::max(best, weight * it->second);
+    }
+    return best;
+  };
   auto check = [&](uint32_t o) {
     const Hot& h = hot_[o];
     if (h.born > as_of || as_of >= h.died) return;
@@ -746,14 +763,8 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
       if (!open) return;
     }
     double relevance = 0;
-    for (const auto& ids : q.words) {
-      double best_word = 0;
-      for (uint32_t w : ids) {
-        double weight = SortedContains(v.title_words(), w) ? 2.0 : SortedContains(v.body_words(), w) ? 1.0 : 0.0;
-        if (weight == 0) continue;
-        auto df = static_cast<double>(list_size(Key(kWord, w)));
-        best_word = std::max(best_word, weight * std::log(1 + n_docs / (1 + df)));
-      }
+    for (const auto& ids : word_idf) {
+      double best_word = best_in(ids, v.body_words(), 1.0, best_in(ids, v.title_words(), 2.0, 0.0));
       if (best_word == 0) return;
       relevance += best_word;
     }
