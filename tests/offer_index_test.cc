@@ -190,6 +190,89 @@ TEST_F(OfferIndexTest, RandomCombinationsMatchBruteForce) {
   }
 }
 
+// A first page sorted by price without the total count is read from the price-ordered lists and
+// stops early; it must be exactly the page a full read gives, and the walk must go on from it.
+TEST_F(OfferIndexTest, FirstPagesByPriceEqualTheFullRead) {
+  uint64_t revision = 100000;
+  for (int i = 0; i < 6; ++i) {  // offers without prices come last when no price filter is given
+    v1::Offer o = catalog_.offers[static_cast<size_t>(i) * 37];
+    o.set_id(absl::StrCat("unpriced-", i));
+    o.clear_prices();
+    o.set_etag(absl::StrCat(++revision));
+    index_.UpsertOffer(o, revision);
+  }
+  index_.SetRevision(revision);
+  std::vector<v1::OfferSubKind> sub_kinds;
+  for (const auto& o : catalog_.offers) {
+    if (std::find(sub_kinds.begin(), sub_kinds.end(), o.sub_kind()) == sub_kinds.end()) sub_kinds.push_back(o.sub_kind());
+  }
+  std::mt19937 rng(5);
+  const std::vector<v1::PriceUnit> units = {v1::PRICE_UNIT_UNSPECIFIED, v1::PRICE_UNIT_PER_PERSON, v1::PRICE_UNIT_PER_NIGHT,
+                                            v1::PRICE_UNIT_PER_WEEK};
+  int early = 0;
+  for (int i = 0; i < 120; ++i) {
+    v1::SearchOffersRequest q;
+    q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 3); k < n; ++k) q.add_sub_kinds(sub_kinds[rng() % sub_kinds.size()]);
+    if (rng() % 3 == 0) {
+      q.set_departement("15");
+    } else {
+      const v1::Provider& p = catalog_.providers[rng() % catalog_.providers.size()];
+      *q.mutable_near()->mutable_point() = p.location();
+      q.mutable_near()->set_radius_km(3 + rng() % 60);
+    }
+    if (rng() % 2) {
+      q.mutable_price()->set_unit(units[rng() % units.size()]);
+      if (rng() % 2) q.mutable_price()->set_min_amount_cents(static_cast<int64_t>(rng() % 8000));
+      if (rng() % 2) q.mutable_price()->set_max_amount_cents(8000 + static_cast<int64_t>(rng() % 90000));
+    }
+    if (rng() % 3 == 0) q.set_persons(1 + static_cast<int>(rng() % 8));
+    if (rng() % 4 == 0) q.add_tags_any("family"), q.add_tags_any("couple");
+    q.set_page_size(1 + static_cast<int>(rng() % 30));
+    v1::SearchOffersRequest fast = q;
+    fast.set_skip_total_count(true);
+    absl::StatusOr<SearchOutcome> full_page = index_.Search(q);
+    absl::StatusOr<SearchOutcome> fast_page = index_.Search(fast);
+    ASSERT_OK(full_page);
+    ASSERT_OK(fast_page);
+    EXPECT_EQ(0, fast_page->total_count);
+    auto ids = [](const SearchOutcome& out) {
+      std::vector<std::string> v;
+      for (const auto& hit : out.hits) {
+        v1::Offer o;
+        o.ParseFromString(hit.offer_bytes);
+        v.push_back(o.id());
+      }
+      return v;
+    };
+    ASSERT_EQ(ids(*full_page), ids(*fast_page)) << fast.ShortDebugString();
+    ASSERT_EQ(full_page->next_page_token, fast_page->next_page_token) << fast.ShortDebugString();
+    if (full_page->total_count > q.page_size() * 3) {
+      ++early;
+      EXPECT_LT(fast_page->candidates, full_page->candidates) << fast.ShortDebugString();
+    }
+    // The walk goes on from the fast first page and ends with every match once, in order.
+    std::vector<std::string> walk = ids(*fast_page), expected = ids(*full_page);
+    for (std::string token = fast_page->next_page_token; !token.empty();) {
+      fast.set_page_token(token);
+      absl::StatusOr<SearchOutcome> page = index_.Search(fast);
+      ASSERT_OK(page);
+      for (const std::string& id : ids(*page)) walk.push_back(id);
+      token = page->next_page_token;
+    }
+    for (std::string token = full_page->next_page_token; !token.empty();) {
+      q.set_page_token(token);
+      absl::StatusOr<SearchOutcome> page = index_.Search(q);
+      ASSERT_OK(page);
+      for (const std::string& id : ids(*page)) expected.push_back(id);
+      token = page->next_page_token;
+    }
+    EXPECT_EQ(expected, walk) << fast.ShortDebugString();
+    EXPECT_EQ(static_cast<size_t>(full_page->total_count), walk.size());
+  }
+  EXPECT_GT(early, 20);  // enough queries with many more matches than a page for the early stop to matter
+}
+
 TEST_F(OfferIndexTest, TextIgnoresCaseAndAccents) {
   auto count = [&](const std::string& text) {
     v1::SearchOffersRequest q;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <queue>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
@@ -34,6 +35,11 @@ uint64_t CellOf(double lat, double lon) {
   auto la = static_cast<uint64_t>(std::floor((lat + 90.0) * 10));
   auto lo = static_cast<uint64_t>(std::floor((lon + 180.0) * 10));
   return la * 4000 + lo;
+}
+
+// Key of a price-ordered list.
+uint64_t PricedKey(int sub_kind, int unit, uint64_t cell) {
+  return (static_cast<uint64_t>(sub_kind) << 40) | (static_cast<uint64_t>(unit) << 32) | cell;
 }
 
 int32_t DayNumber(const v1::Date& d) {
@@ -152,7 +158,37 @@ uint32_t OfferIndex::Lookup(absl::string_view s) const {
 
 void OfferIndex::Post(uint64_t key, uint32_t ordinal) { postings_[key].push_back(ordinal); }
 
+void OfferIndex::PostPrices(const Version& v, uint32_t ordinal) {
+  if (!v.has_location) {
+    if (v.departement) ++unlocated_[v.departement];
+    return;
+  }
+  uint64_t cell = CellOf(v.lat, v.lon);
+  if (v.departement) departement_cells_[v.departement].insert(cell);
+  std::vector<std::pair<int, int64_t>> lowest;  // (unit, lowest price), unit 0 for any
+  auto lower = [&](int unit, int64_t price) {
+    for (auto& [u, p] : lowest) {
+      if (u == unit) {
+        p = std::min(p, price);
+        return;
+      }
+    }
+    lowest.emplace_back(unit, price);
+  };
+  for (const auto& p : v.prices) {
+    lower(p.unit, p.min);
+    if (p.unit != 0) lower(0, p.min);
+  }
+  for (const auto& [unit, price] : lowest) {
+    std::vector<Priced>& list = priced_[PricedKey(v.sub_kind, unit, cell)];
+    auto at = std::upper_bound(list.begin(), list.end(), static_cast<double>(price),
+                               [](double x, const Priced& e) { return x < e.price; });
+    list.insert(at, Priced{static_cast<double>(price), ordinal});
+  }
+}
+
 void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
+  PostPrices(v, ordinal);
   Post(Key(kKind, static_cast<uint64_t>(v.kind)), ordinal);
   Post(Key(kSubKind, static_cast<uint64_t>(v.sub_kind)), ordinal);
   for (uint32_t t : v.tags()) Post(Key(kTag, t), ordinal);
@@ -378,6 +414,9 @@ void OfferIndex::Compact(uint64_t horizon) {
   versions_ = std::move(kept);
   dead_ = dead;
   postings_.clear();
+  priced_.clear();
+  departement_cells_.clear();
+  unlocated_.clear();
   live_.clear();
   hot_.clear();
   for (uint32_t o = 0; o < versions_.size(); ++o) {
@@ -456,6 +495,7 @@ uint64_t QueryHash(const v1::SearchOffersRequest& request) {
   q.clear_page_token();
   q.clear_page_size();
   q.clear_include_facets();
+  q.clear_skip_total_count();
   std::string bytes;
   google::protobuf::io::StringOutputStream out(&bytes);
   google::protobuf::io::CodedOutputStream coded(&out);
@@ -466,6 +506,70 @@ uint64_t QueryHash(const v1::SearchOffersRequest& request) {
 }
 
 }  // namespace
+
+// A match of a search: the version, its sort key, distance and relevance.
+struct OfferIndex::Match {
+  uint32_t ordinal;
+  double key;
+  double distance;
+  double relevance;
+};
+
+template <typename Check>
+bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                                  const Check& check, std::vector<Match>* matches) const {
+  if (q.sub_kinds.empty()) return false;
+  std::vector<uint64_t> cells;
+  if (q.has_near) {
+    cells = near_cells;  // empty when the circle is too wide for cells
+  } else if (q.departement) {
+    auto unlocated = unlocated_.find(q.departement);
+    if (unlocated != unlocated_.end() && unlocated->second > 0) return false;  // the lists miss those
+    auto it = departement_cells_.find(q.departement);
+    if (it != departement_cells_.end()) cells.assign(it->second.begin(), it->second.end());
+  }
+  if (cells.empty()) return false;
+  // Every list of the query's sub-kinds, unit and cells, merged cheapest first. A version's key
+  // for the query is never below its key in the list (a price range can only set aside its
+  // cheapest prices), so once `page_size + 1` matches are found, a list key above the highest of
+  // them ends the read.
+  struct Head {
+    double price;
+    const Priced* at;
+    const Priced* end;
+  };
+  auto later = [](const Head& a, const Head& b) { return a.price > b.price; };
+  std::vector<Head> heads;
+  for (int sub_kind : q.sub_kinds) {
+    for (uint64_t cell : cells) {
+      auto it = priced_.find(PricedKey(sub_kind, q.price_unit, cell));
+      if (it == priced_.end() || it->second.empty()) continue;
+      heads.push_back({it->second.front().price, it->second.data(), it->second.data() + it->second.size()});
+    }
+  }
+  std::make_heap(heads.begin(), heads.end(), later);
+  const size_t wanted = static_cast<size_t>(page_size) + 1;
+  std::priority_queue<double> lowest;  // the `wanted` lowest keys of the matches so far
+  while (!heads.empty()) {
+    std::pop_heap(heads.begin(), heads.end(), later);
+    Head& head = heads.back();
+    if (lowest.size() == wanted && head.price > lowest.top()) return true;
+    size_t before = matches->size();
+    check(head.at->ordinal);
+    if (matches->size() > before) {
+      lowest.push(matches->back().key);
+      if (lowest.size() > wanted) lowest.pop();
+    }
+    if (++head.at == head.end) {
+      heads.pop_back();
+    } else {
+      head.price = head.at->price;
+      std::push_heap(heads.begin(), heads.end(), later);
+    }
+  }
+  // Every list read: complete, unless offers without a price in the unit may match (they come last).
+  return lowest.size() == wanted || q.has_price;
+}
 
 absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& r) const {
   // Check the request before taking the lock.
@@ -528,6 +632,10 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   Query q;
   for (int k : r.kinds()) q.kinds.push_back(k);
   for (int k : r.sub_kinds()) q.sub_kinds.push_back(k);
+  for (auto* list : {&q.kinds, &q.sub_kinds}) {  // a value given twice must not read its lists twice
+    std::sort(list->begin(), list->end());
+    list->erase(std::unique(list->begin(), list->end()), list->end());
+  }
   for (const std::string& t : r.tags_all()) {
     uint32_t id = Lookup(FoldAccentsLower(t));
     if (id == Query::kUnknown) q.impossible = true;
@@ -674,6 +782,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     }
   };
   double near_dlat = 0, near_dlon = 0;
+  std::vector<uint64_t> near_cells;  // the map cells covering the circle, when it is not too wide
   bool near_lon_box = false;  // whether a longitude band bounds the circle (not across +-180)
   if (q.has_near) {
     near_dlat = q.radius_km / 111.19;
@@ -682,8 +791,9 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     near_lon_box = q.near_lon - near_dlon > -180 && q.near_lon + near_dlon < 180;
     if (q.near_lat + near_dlat < 90 && q.near_lat - near_dlat > -90 && q.near_lon - near_dlon > -180 &&
         q.near_lon + near_dlon < 180 && near_dlat * near_dlon < 400) {
-      consider_cells(cells_of_box(q.near_lat - near_dlat, q.near_lon - near_dlon, q.near_lat + near_dlat,
-                                  q.near_lon + near_dlon));
+      near_cells = cells_of_box(q.near_lat - near_dlat, q.near_lon - near_dlon, q.near_lat + near_dlat,
+                                q.near_lon + near_dlon);
+      consider_cells(near_cells);
     }
   }
   if (q.has_box && q.west <= q.east && (q.north - q.south) * (q.east - q.west) < 400) {
@@ -691,12 +801,6 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   }
 
   // Check every filter on each candidate: the packed facts first, the rest of the version last.
-  struct Match {
-    uint32_t ordinal;
-    double key;
-    double distance;
-    double relevance;
-  };
   std::vector<Match> matches;
   // Each query word's ids (sorted) with their inverse document frequency, worked out once.
   const double n_docs = static_cast<double>(std::max<size_t>(1, live_.size()));
@@ -717,6 +821,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     return best;
   };
   auto check = [&](uint32_t o) {
+    ++out.candidates;
     const Hot& h = hot_[o];
     if (h.born > as_of || as_of >= h.died) return;
     if (!q.sub_kinds.empty() && std::find(q.sub_kinds.begin(), q.sub_kinds.end(), h.sub_kind) == q.sub_kinds.end()) return;
@@ -805,7 +910,14 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     }
     matches.push_back({o, key, distance, relevance});
   };
-  if (best == std::numeric_limits<size_t>::max()) {  // no filter has a posting list: scan all
+  bool read = false;
+  if (r.skip_total_count() && !r.include_facets() && !has_cursor && r.sort() == v1::SORT_ORDER_PRICE_ASCENDING) {
+    read = FirstPageByPrice(q, page_size, near_cells, check, &matches);
+    if (!read) matches.clear(), out.candidates = 0;
+  }
+  if (read) {
+    // The first page's matches are in.
+  } else if (best == std::numeric_limits<size_t>::max()) {  // no filter has a posting list: scan all
     for (uint32_t o = 0; o < hot_.size(); ++o) check(o);
   } else if (best_disjoint) {
     for (uint64_t k : best_keys) {
@@ -823,7 +935,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     for (uint32_t o : candidates) check(o);
   }
-  out.total_count = static_cast<int64_t>(matches.size());
+  out.total_count = r.skip_total_count() ? 0 : static_cast<int64_t>(matches.size());
 
   if (r.include_facets() && !has_cursor) {
     absl::flat_hash_map<std::string, int64_t> kinds, sub_kinds, tags, communes, levels;

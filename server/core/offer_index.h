@@ -20,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -44,6 +45,7 @@ struct SearchOutcome {
   int64_t total_count = 0;
   std::vector<v1::Facet> facets;
   uint64_t revision = 0;  // the revision the walk reads
+  int64_t candidates = 0;  // versions the search checked (its work, for tests and monitoring)
 };
 
 // The words and tags of an offer as the index reads them, worked out without the index's lock so
@@ -165,6 +167,14 @@ class OfferIndex {
                       const OfferText& text, std::string bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Post(uint64_t key, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PostVersion(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Files the version in the price-ordered lists (see priced_).
+  void PostPrices(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A first page sorted by price, read from the price-ordered lists in order until it is full.
+  // False when the query does not suit them (then the caller reads every match).
+  struct Match;
+  template <typename Check>
+  bool FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const Check& check,
+                        std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::vector<Version> versions_ ABSL_GUARDED_BY(mu_);  // by ordinal
@@ -172,6 +182,16 @@ class OfferIndex {
   absl::flat_hash_map<std::string, uint32_t> live_ ABSL_GUARDED_BY(mu_);  // offer id -> ordinal
   absl::flat_hash_map<std::string, Provider> providers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, std::vector<uint32_t>> postings_ ABSL_GUARDED_BY(mu_);
+  // Price-ordered lists: per (sub-kind, price unit, map cell), the located versions with a price in
+  // that unit by their lowest one (unit 0: any unit), cheapest first; the map cells where each
+  // département has versions; how many versions of each département have no location.
+  struct Priced {
+    double price;
+    uint32_t ordinal;
+  };
+  absl::flat_hash_map<uint64_t, std::vector<Priced>> priced_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint32_t, absl::flat_hash_set<uint64_t>> departement_cells_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint32_t, size_t> unlocated_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint32_t> strings_ ABSL_GUARDED_BY(mu_);  // interned
   std::vector<std::string> names_ ABSL_GUARDED_BY(mu_);  // interned strings by id
   std::set<std::string> words_ ABSL_GUARDED_BY(mu_);  // every text word, for prefix queries
