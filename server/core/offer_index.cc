@@ -158,13 +158,18 @@ uint32_t OfferIndex::Lookup(absl::string_view s) const {
 
 void OfferIndex::Post(uint64_t key, uint32_t ordinal) { postings_[key].push_back(ordinal); }
 
-void OfferIndex::PostPrices(const Version& v, uint32_t ordinal) {
+void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
   if (!v.has_location) {
     if (v.departement) ++unlocated_[v.departement];
     return;
   }
   uint64_t cell = CellOf(v.lat, v.lon);
   if (v.departement) departement_cells_[v.departement].insert(cell);
+  kind_sub_kinds_[v.kind].insert(v.sub_kind);
+  std::vector<uint32_t>& ids = by_id_[PricedKey(v.sub_kind, 0, cell)];
+  auto place = std::upper_bound(ids.begin(), ids.end(), v.id,
+                                [&](const std::string& id, uint32_t o) { return id < versions_[o].id; });
+  ids.insert(place, ordinal);
   std::vector<std::pair<int, int64_t>> lowest;  // (unit, lowest price), unit 0 for any
   auto lower = [&](int unit, int64_t price) {
     for (auto& [u, p] : lowest) {
@@ -188,7 +193,7 @@ void OfferIndex::PostPrices(const Version& v, uint32_t ordinal) {
 }
 
 void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
-  PostPrices(v, ordinal);
+  PostOrdered(v, ordinal);
   Post(Key(kKind, static_cast<uint64_t>(v.kind)), ordinal);
   Post(Key(kSubKind, static_cast<uint64_t>(v.sub_kind)), ordinal);
   for (uint32_t t : v.tags()) Post(Key(kTag, t), ordinal);
@@ -415,6 +420,8 @@ void OfferIndex::Compact(uint64_t horizon) {
   dead_ = dead;
   postings_.clear();
   priced_.clear();
+  by_id_.clear();
+  kind_sub_kinds_.clear();
   departement_cells_.clear();
   unlocated_.clear();
   live_.clear();
@@ -515,20 +522,25 @@ struct OfferIndex::Match {
   double relevance;
 };
 
-template <typename Check>
-bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
-                                  const Check& check, std::vector<Match>* matches) const {
-  if (q.sub_kinds.empty()) return false;
-  std::vector<uint64_t> cells;
+bool OfferIndex::OrderedCells(const Query& q, const std::vector<uint64_t>& near_cells,
+                              std::vector<uint64_t>* cells) const {
+  cells->clear();
   if (q.has_near) {
-    cells = near_cells;  // empty when the circle is too wide for cells
+    *cells = near_cells;  // empty when the circle is too wide for cells
   } else if (q.departement) {
     auto unlocated = unlocated_.find(q.departement);
     if (unlocated != unlocated_.end() && unlocated->second > 0) return false;  // the lists miss those
     auto it = departement_cells_.find(q.departement);
-    if (it != departement_cells_.end()) cells.assign(it->second.begin(), it->second.end());
+    if (it != departement_cells_.end()) cells->assign(it->second.begin(), it->second.end());
   }
-  if (cells.empty()) return false;
+  return !cells->empty();
+}
+
+template <typename Check>
+bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                                  const Check& check, std::vector<Match>* matches) const {
+  std::vector<uint64_t> cells;
+  if (q.sub_kinds.empty() || !OrderedCells(q, near_cells, &cells)) return false;
   // Every list of the query's sub-kinds, unit and cells, merged cheapest first. A version's key
   // for the query is never below its key in the list (a price range can only set aside its
   // cheapest prices), so once `page_size + 1` matches are found, a list key above the highest of
@@ -569,6 +581,57 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
   }
   // Every list read: complete, unless offers without a price in the unit may match (they come last).
   return lowest.size() == wanted || q.has_price;
+}
+
+template <typename Check>
+bool OfferIndex::PageById(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                          const std::string& after_id, const Check& check, std::vector<Match>* matches) const {
+  std::vector<int> sub_kinds = q.sub_kinds;
+  if (sub_kinds.empty()) {  // the sub-kinds of the query's kinds (check() still filters by kind)
+    for (int kind : q.kinds) {
+      auto it = kind_sub_kinds_.find(kind);
+      if (it != kind_sub_kinds_.end()) sub_kinds.insert(sub_kinds.end(), it->second.begin(), it->second.end());
+    }
+    if (q.kinds.empty()) return false;
+  }
+  std::vector<uint64_t> cells;
+  if (!OrderedCells(q, near_cells, &cells)) return false;
+  // The lists merged in id order, each from just after `after_id`; the first page_size + 1
+  // matches are the page and tell whether there is a next one.
+  struct Head {
+    const std::string* id;
+    const uint32_t* at;
+    const uint32_t* end;
+  };
+  auto later = [](const Head& a, const Head& b) { return *a.id > *b.id; };
+  std::vector<Head> heads;
+  for (int sub_kind : sub_kinds) {
+    for (uint64_t cell : cells) {
+      auto it = by_id_.find(PricedKey(sub_kind, 0, cell));
+      if (it == by_id_.end()) continue;
+      const std::vector<uint32_t>& ids = it->second;
+      auto from = after_id.empty() ? ids.begin()
+                                   : std::upper_bound(ids.begin(), ids.end(), after_id, [&](const std::string& id, uint32_t o) {
+                                       return id < versions_[o].id;
+                                     });
+      if (from == ids.end()) continue;
+      heads.push_back({&versions_[*from].id, &*from, ids.data() + ids.size()});
+    }
+  }
+  std::make_heap(heads.begin(), heads.end(), later);
+  const size_t wanted = static_cast<size_t>(page_size) + 1;
+  while (!heads.empty() && matches->size() < wanted) {
+    std::pop_heap(heads.begin(), heads.end(), later);
+    Head& head = heads.back();
+    check(*head.at);
+    if (++head.at == head.end) {
+      heads.pop_back();
+    } else {
+      head.id = &versions_[*head.at].id;
+      std::push_heap(heads.begin(), heads.end(), later);
+    }
+  }
+  return true;
 }
 
 absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& r) const {
@@ -910,9 +973,15 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     }
     matches.push_back({o, key, distance, relevance});
   };
+  // Without the total count, some pages are read in their order and stop once full.
   bool read = false;
-  if (r.skip_total_count() && !r.include_facets() && !has_cursor && r.sort() == v1::SORT_ORDER_PRICE_ASCENDING) {
-    read = FirstPageByPrice(q, page_size, near_cells, check, &matches);
+  if (r.skip_total_count() && !r.include_facets()) {
+    bool no_key = (r.sort() == v1::SORT_ORDER_UNSPECIFIED || r.sort() == v1::SORT_ORDER_RELEVANCE) && q.words.empty();
+    if (r.sort() == v1::SORT_ORDER_PRICE_ASCENDING && !has_cursor) {
+      read = FirstPageByPrice(q, page_size, near_cells, check, &matches);
+    } else if (no_key && (!has_cursor || cursor.key == 0)) {
+      read = PageById(q, page_size, near_cells, has_cursor ? cursor.id : std::string(), check, &matches);
+    }
     if (!read) matches.clear(), out.candidates = 0;
   }
   if (read) {

@@ -167,14 +167,23 @@ class OfferIndex {
                       const OfferText& text, std::string bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Post(uint64_t key, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PostVersion(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Files the version in the price-ordered lists (see priced_).
-  void PostPrices(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Files the version in the ordered lists (see priced_ and by_id_).
+  void PostOrdered(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The map cells whose ordered lists hold every possible match of the query (its circle, or its
+  // département when every offer there is located); false when there are none such.
+  bool OrderedCells(const Query& q, const std::vector<uint64_t>& near_cells, std::vector<uint64_t>* cells) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // A first page sorted by price, read from the price-ordered lists in order until it is full.
   // False when the query does not suit them (then the caller reads every match).
   struct Match;
   template <typename Check>
   bool FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const Check& check,
                         std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // A page in id order (no sort key), read from the id-ordered lists from just after `after_id`
+  // until it is full. False when the query does not suit them.
+  template <typename Check>
+  bool PageById(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const std::string& after_id,
+                const Check& check, std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::vector<Version> versions_ ABSL_GUARDED_BY(mu_);  // by ordinal
@@ -190,6 +199,10 @@ class OfferIndex {
     uint32_t ordinal;
   };
   absl::flat_hash_map<uint64_t, std::vector<Priced>> priced_ ABSL_GUARDED_BY(mu_);
+  // Id-ordered lists: per (sub-kind, map cell), the located versions by offer id; and the sub-kinds
+  // seen with each kind.
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_id_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int, absl::flat_hash_set<int>> kind_sub_kinds_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, absl::flat_hash_set<uint64_t>> departement_cells_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, size_t> unlocated_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint32_t> strings_ ABSL_GUARDED_BY(mu_);  // interned
