@@ -294,31 +294,28 @@ absl::Status CatalogStore::Write(std::vector<CatalogRecord>* records, absl::Time
   absl::flat_hash_map<std::string, const Offer*> offers;
   std::deque<Provider> read_providers;
   std::deque<Offer> read_offers;
-  auto provider_of = [&](const std::string& id) -> absl::StatusOr<const Provider*> {
-    auto it = providers.find(id);
-    if (it != providers.end()) return it->second;
-    const Provider* found = nullptr;
-    if (index_->HasProvider(id)) {
-      ATABLE_ASSIGN_OR_RETURN(std::optional<Provider> stored, ReadOptional<Provider>(db_.get(), cf_->providers, "provider", id));
-      if (stored) found = &read_providers.emplace_back(*std::move(stored));
+  auto latest = [&]<typename T>(absl::flat_hash_map<std::string, const T*>& seen, std::deque<T>& read,
+                                rocksdb::ColumnFamilyHandle* cf, const char* what, bool stored,
+                                const std::string& id) -> absl::StatusOr<const T*> {
+    auto it = seen.find(id);
+    if (it != seen.end()) return it->second;
+    const T* found = nullptr;
+    if (stored) {
+      ATABLE_ASSIGN_OR_RETURN(std::optional<T> value, ReadOptional<T>(db_.get(), cf, what, id));
+      if (value) found = &read.emplace_back(*std::move(value));
     }
-    providers.emplace(id, found);
+    seen.emplace(id, found);
     return found;
+  };
+  auto provider_of = [&](const std::string& id) {
+    return latest(providers, read_providers, cf_->providers, "provider", index_->HasProvider(id), id);
+  };
+  auto offer_of = [&](const std::string& id) {
+    return latest(offers, read_offers, cf_->offers, "offer", index_->HasOffer(id), id);
   };
   auto provider_exists = [&](const std::string& id) {
     auto it = providers.find(id);
     return it != providers.end() ? it->second != nullptr : index_->HasProvider(id);
-  };
-  auto offer_of = [&](const std::string& id) -> absl::StatusOr<const Offer*> {
-    auto it = offers.find(id);
-    if (it != offers.end()) return it->second;
-    const Offer* found = nullptr;
-    if (index_->HasOffer(id)) {
-      ATABLE_ASSIGN_OR_RETURN(std::optional<Offer> stored, ReadOptional<Offer>(db_.get(), cf_->offers, "offer", id));
-      if (stored) found = &read_offers.emplace_back(*std::move(stored));
-    }
-    offers.emplace(id, found);
-    return found;
   };
 
   uint64_t revision = revision_.load();

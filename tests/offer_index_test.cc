@@ -257,25 +257,24 @@ TEST_F(OfferIndexTest, PagesReadInOrderEqualTheFullRead) {
       ++early;
       EXPECT_LT(fast_page->candidates, full_page->candidates) << fast.ShortDebugString();
     }
-    int64_t walk_candidates = fast_page->candidates, full_candidates = full_page->candidates;
     // The walk goes on from the fast first page and ends with every match once, in order.
-    std::vector<std::string> walk = ids(*fast_page), expected = ids(*full_page);
-    for (std::string token = fast_page->next_page_token; !token.empty();) {
-      fast.set_page_token(token);
-      absl::StatusOr<SearchOutcome> page = index_.Search(fast);
-      ASSERT_OK(page);
-      walk_candidates += page->candidates;
-      for (const std::string& id : ids(*page)) walk.push_back(id);
-      token = page->next_page_token;
-    }
-    for (std::string token = full_page->next_page_token; !token.empty();) {
-      q.set_page_token(token);
-      absl::StatusOr<SearchOutcome> page = index_.Search(q);
-      ASSERT_OK(page);
-      full_candidates += page->candidates;
-      for (const std::string& id : ids(*page)) expected.push_back(id);
-      token = page->next_page_token;
-    }
+    auto walk_on = [&](v1::SearchOffersRequest request, const SearchOutcome& first, std::vector<std::string>* got,
+                       int64_t* candidates) {
+      *got = ids(first);
+      *candidates = first.candidates;
+      for (std::string token = first.next_page_token; !token.empty();) {
+        request.set_page_token(token);
+        absl::StatusOr<SearchOutcome> page = index_.Search(request);
+        ASSERT_OK(page);
+        *candidates += page->candidates;
+        for (const std::string& id : ids(*page)) got->push_back(id);
+        token = page->next_page_token;
+      }
+    };
+    std::vector<std::string> walk, expected;
+    int64_t walk_candidates = 0, full_candidates = 0;
+    walk_on(fast, *fast_page, &walk, &walk_candidates);
+    walk_on(q, *full_page, &expected, &full_candidates);
     EXPECT_EQ(expected, walk) << fast.ShortDebugString();
     EXPECT_EQ(static_cast<size_t>(full_page->total_count), walk.size());
     // Pages in id order go on from the token in the lists, so a whole walk reads less too.
