@@ -37,8 +37,8 @@ uint64_t CellOf(double lat, double lon) {
   return la * 4000 + lo;
 }
 
-// Key of a price-ordered list.
-uint64_t PricedKey(int sub_kind, int unit, uint64_t cell) {
+// Key of an ordered list (price- or id-ordered): sub-kind, price unit (0 for the id lists), map cell.
+uint64_t OrderedKey(int sub_kind, int unit, uint64_t cell) {
   return (static_cast<uint64_t>(sub_kind) << 40) | (static_cast<uint64_t>(unit) << 32) | cell;
 }
 
@@ -166,7 +166,7 @@ void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
   uint64_t cell = CellOf(v.lat, v.lon);
   if (v.departement) departement_cells_[v.departement].insert(cell);
   kind_sub_kinds_[v.kind].insert(v.sub_kind);
-  std::vector<uint32_t>& ids = by_id_[PricedKey(v.sub_kind, 0, cell)];
+  std::vector<uint32_t>& ids = by_id_[OrderedKey(v.sub_kind, 0, cell)];
   auto place = std::upper_bound(ids.begin(), ids.end(), v.id,
                                 [&](const std::string& id, uint32_t o) { return id < versions_[o].id; });
   ids.insert(place, ordinal);
@@ -185,7 +185,7 @@ void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
     if (p.unit != 0) lower(0, p.min);
   }
   for (const auto& [unit, price] : lowest) {
-    std::vector<Priced>& list = priced_[PricedKey(v.sub_kind, unit, cell)];
+    std::vector<Priced>& list = priced_[OrderedKey(v.sub_kind, unit, cell)];
     auto at = std::upper_bound(list.begin(), list.end(), static_cast<double>(price),
                                [](double x, const Priced& e) { return x < e.price; });
     list.insert(at, Priced{static_cast<double>(price), ordinal});
@@ -554,7 +554,7 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
   std::vector<Head> heads;
   for (int sub_kind : q.sub_kinds) {
     for (uint64_t cell : cells) {
-      auto it = priced_.find(PricedKey(sub_kind, q.price_unit, cell));
+      auto it = priced_.find(OrderedKey(sub_kind, q.price_unit, cell));
       if (it == priced_.end() || it->second.empty()) continue;
       heads.push_back({it->second.front().price, it->second.data(), it->second.data() + it->second.size()});
     }
@@ -607,7 +607,7 @@ bool OfferIndex::PageById(const Query& q, int page_size, const std::vector<uint6
   std::vector<Head> heads;
   for (int sub_kind : sub_kinds) {
     for (uint64_t cell : cells) {
-      auto it = by_id_.find(PricedKey(sub_kind, 0, cell));
+      auto it = by_id_.find(OrderedKey(sub_kind, 0, cell));
       if (it == by_id_.end()) continue;
       const std::vector<uint32_t>& ids = it->second;
       auto from = after_id.empty() ? ids.begin()
