@@ -82,10 +82,12 @@ bool Matches(const v1::SearchOffersRequest& q, const v1::Offer& o, const v1::Pro
 
 class OfferIndexTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Load(400); }
+
+  void Load(int providers) {
     auto communes = CommuneIndex::FromCsv(testing::ReadFileOrDie(testing::ProjectPath("server/demo/cantal-communes.csv")));
     ASSERT_OK(communes);
-    catalog_ = GenerateCatalog(*communes, 400, 7);
+    catalog_ = GenerateCatalog(*communes, providers, 7);
     uint64_t revision = 0;
     for (const auto& p : catalog_.providers) {
       providers_[p.id()] = p;
@@ -283,6 +285,44 @@ TEST_F(OfferIndexTest, PagesReadInOrderEqualTheFullRead) {
     }
   }
   EXPECT_GT(early, 40);  // enough queries with many more matches than a page for the early stop to matter
+}
+
+// With sources of thousands of versions, only the versions in both of the two smallest are checked.
+class LargeOfferIndexTest : public OfferIndexTest {
+ protected:
+  void SetUp() override { Load(12000); }
+};
+
+TEST_F(LargeOfferIndexTest, IntersectingTheTwoSmallestSourcesMatchesBruteForce) {
+  auto count = [&](v1::SearchOffersRequest q) {
+    q.set_page_size(1);
+    absl::StatusOr<SearchOutcome> out = index_.Search(q);
+    EXPECT_OK(out);
+    return out.ok() ? out->total_count : 0;
+  };
+  v1::SearchOffersRequest activities, family, both;
+  activities.add_kinds(v1::OFFER_KIND_ACTIVITY);
+  family.add_tags_all("family");
+  both = activities;
+  both.add_tags_all("family");
+  int64_t a = count(activities), f = count(family);
+  ASSERT_GT(std::min(a, f), 4096) << "the sources must be large enough to be intersected";
+  absl::StatusOr<SearchOutcome> out = index_.Search(both);
+  ASSERT_OK(out);
+  EXPECT_LT(out->candidates, std::min(a, f));  // only versions in both were checked
+  ExpectSameAsBruteForce(both, 500);
+
+  std::vector<v1::SearchOffersRequest> queries(3);
+  queries[0].set_text("gite");
+  *queries[0].mutable_near()->mutable_point() = catalog_.providers[3].location();
+  queries[0].mutable_near()->set_radius_km(40);
+  queries[1].set_text("visite ferme");
+  queries[1].add_kinds(v1::OFFER_KIND_ACTIVITY);
+  queries[2].add_kinds(v1::OFFER_KIND_LODGING);
+  queries[2].add_tags_any("family");
+  queries[2].add_tags_any("nature");
+  queries[2].set_persons(4);
+  for (const auto& q : queries) ExpectSameAsBruteForce(q, 700);
 }
 
 TEST_F(OfferIndexTest, TextIgnoresCaseAndAccents) {

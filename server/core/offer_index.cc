@@ -780,16 +780,23 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     auto it = postings_.find(key);
     return it == postings_.end() ? 0 : it->second.size();
   };
-  std::vector<uint64_t> best_keys;
+  // The two smallest sources are kept: when the smallest is large, only the versions in both are
+  // checked.
+  std::vector<uint64_t> best_keys, second_keys;
   bool best_disjoint = true;
-  size_t best = std::numeric_limits<size_t>::max();
+  size_t best = std::numeric_limits<size_t>::max(), second = std::numeric_limits<size_t>::max();
   auto consider = [&](std::vector<uint64_t> keys, bool disjoint) {
     size_t total = 0;
     for (uint64_t k : keys) total += list_size(k);
     if (total < best) {
+      second = best;
+      second_keys = std::move(best_keys);
       best = total;
       best_keys = std::move(keys);
       best_disjoint = disjoint;
+    } else if (total < second) {
+      second = total;
+      second_keys = std::move(keys);
     }
   };
   auto keys_of = [](KeyType type, const auto& values) {
@@ -988,6 +995,24 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     // The first page's matches are in.
   } else if (best == std::numeric_limits<size_t>::max()) {  // no filter has a posting list: scan all
     for (uint32_t o = 0; o < hot_.size(); ++o) check(o);
+  } else if (best > 4096 && second / 32 <= best) {
+    // Mark the smallest source's versions, then check those of the second source that are marked
+    // (each once: its mark is cleared), rather than every version of the smallest.
+    std::vector<uint64_t> marked((versions_.size() + 63) / 64, 0);
+    for (uint64_t k : best_keys) {
+      auto it = postings_.find(k);
+      if (it != postings_.end()) for (uint32_t o : it->second) marked[o >> 6] |= uint64_t{1} << (o & 63);
+    }
+    for (uint64_t k : second_keys) {
+      auto it = postings_.find(k);
+      if (it == postings_.end()) continue;
+      for (uint32_t o : it->second) {
+        uint64_t bit = uint64_t{1} << (o & 63);
+        if (!(marked[o >> 6] & bit)) continue;
+        marked[o >> 6] &= ~bit;
+        check(o);
+      }
+    }
   } else if (best_disjoint) {
     for (uint64_t k : best_keys) {
       auto it = postings_.find(k);
