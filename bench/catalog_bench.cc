@@ -552,12 +552,14 @@ int Run() {
     stubs.push_back(v1::Catalog::NewStub(ch));
     health.push_back(grpc::health::v1::Health::NewStub(ch));
   }
+  // A call of the list's queries in turn; the list must outlive the returned function.
   auto searcher = [&](const std::vector<v1::SearchOffersRequest>& list) {
-    return [&](int k, uint64_t i) {
+    const std::vector<v1::SearchOffersRequest>* queries = &list;
+    return [&, queries](int k, uint64_t i) {
       grpc::ClientContext context;
       context.AddMetadata("authorization", bearer);
       v1::SearchOffersResponse response;
-      return stubs[k]->SearchOffers(&context, list[i % list.size()], &response).ok();
+      return stubs[k]->SearchOffers(&context, (*queries)[i % queries->size()], &response).ok();
     };
   };
   auto empty = [&](int k, uint64_t) {
