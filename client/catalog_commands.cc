@@ -23,7 +23,7 @@ namespace {
 struct Args {
   std::string id, file, etag;
   // offers search
-  std::vector<std::string> kinds, sub_kinds, tags, any_tags, labels;
+  std::vector<std::string> kinds, sub_kinds, tags, any_tags, labels, fields;
   std::string unit, provider, commune, insee, postcode, departement, near, box, open_from, open_to;
   std::string text, sort = "relevance", page_token;
   double min_price = 0, max_price = 0, radius = 20;
@@ -153,8 +153,16 @@ int BuildSearch(const Args& a, v1::SearchOffersRequest* q) {
   q->set_page_size(a.page_size);
   q->set_page_token(a.page_token);
   q->set_include_facets(a.facets);
+  for (const std::string& list : a.fields) {
+    for (absl::string_view f : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+      q->mutable_read_mask()->add_paths(std::string(absl::StripAsciiWhitespace(f)));
+    }
+  }
   return kExitOk;
 }
+
+// The Offer fields the results table shows: a table page asks for these only.
+constexpr const char* kTableFields[] = {"id", "title", "kind", "sub_kind", "capacity", "prices"};
 
 std::string Shorten(const std::string& s, size_t width) {
   // Cut on a code point boundary.
@@ -197,6 +205,9 @@ void PrintResults(const v1::SearchOffersResponse& page, bool with_distance, bool
 int Search(const GlobalOptions& options, const Args& a) {
   v1::SearchOffersRequest q;
   if (int code = BuildSearch(a, &q); code != kExitOk) return code;
+  if (!options.json && !q.has_read_mask()) {
+    for (const char* field : kTableFields) q.mutable_read_mask()->add_paths(field);
+  }
   Client client(options);
   auto stub = v1::Catalog::NewStub(client.channel());
   int64_t shown = 0;
@@ -374,6 +385,9 @@ void AddCatalogCommands(CLI::App& app, const GlobalOptions& options, int* exit_c
   search->add_option("--page-size", a.page_size, "Offers per page, at most 1000")->capture_default_str();
   search->add_option("--page-token", a.page_token, "Continue a walk where a previous page ended");
   search->add_flag("--all", a.all, "Walk every page");
+  search->add_option("--fields", a.fields,
+                     "Offer fields each result carries, comma-separated (id,title,prices...); default: "
+                     "every field with --json, the table's columns otherwise");
   search->add_flag("--facets", a.facets, "Also count matches per kind, tag, commune, classification");
   search->callback([&options, exit_code, args] { *exit_code = Search(options, *args); });
 

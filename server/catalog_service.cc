@@ -1,10 +1,9 @@
 #include "server/catalog_service.h"
 
-#include <cstring>
-
 #include "absl/time/clock.h"
 #include "server/core/status_macros.h"
 #include "server/core/validation.h"
+#include "server/core/wire.h"
 #include "server/raw_unary.h"
 
 namespace atable {
@@ -55,29 +54,6 @@ absl::Status GetOfferImpl(CatalogStore* store, const v1::GetOfferRequest& reques
 absl::Status DeleteOfferImpl(CatalogStore* store, const v1::DeleteOfferRequest& request) {
   ATABLE_RETURN_IF_ERROR(ValidateId("id", request.id()));
   return store->DeleteOffer(request.id(), request.etag());
-}
-
-// Protobuf wire format, for writing a SearchOffersResponse around the offers' stored bytes
-// without parsing them again.
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-void PutTag(int field, int wire_type, std::string* out) { PutVarint(static_cast<uint64_t>(field << 3 | wire_type), out); }
-void PutBytes(int field, absl::string_view bytes, std::string* out) {
-  PutTag(field, 2, out);
-  PutVarint(bytes.size(), out);
-  out->append(bytes.data(), bytes.size());
-}
-void PutDouble(int field, double v, std::string* out) {
-  if (v == 0) return;
-  PutTag(field, 1, out);
-  char raw[8];
-  std::memcpy(raw, &v, 8);  // little-endian, as the wire format
-  out->append(raw, 8);
 }
 
 absl::Status SearchOffersImpl(CatalogStore* store, const v1::SearchOffersRequest& request,

@@ -2,6 +2,9 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "atable/v1/catalog.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -273,6 +276,80 @@ TEST_F(CatalogServiceTest, DeletingAProviderDeletesItsOffers) {
   EXPECT_EQ(grpc::StatusCode::NOT_FOUND, GetOffer("o1", &offer).error_code());
   EXPECT_EQ(grpc::StatusCode::NOT_FOUND, GetOffer("o2", &offer).error_code());
   EXPECT_OK(server_->store()->VerifyIndexes());
+}
+
+// `offer` with only the named fields set.
+v1::Offer OnlyFields(const v1::Offer& offer, const std::set<std::string>& names) {
+  v1::Offer out = offer;
+  const google::protobuf::Reflection* reflection = out.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(out, &fields);
+  for (const auto* field : fields) {
+    if (names.count(field->name()) == 0) reflection->ClearField(&out, field);
+  }
+  return out;
+}
+
+TEST_F(CatalogServiceTest, ReadMaskKeepsOnlyTheNamedFields) {
+  ASSERT_TRUE(PutProvider(Provider("buron")).ok());
+  v1::Offer located = Offer("buron/1", "buron");
+  (*located.mutable_descriptions())["fr"] = "Visite et dégustation au buron.";
+  located.mutable_capacity()->set_max_persons(12);
+  located.add_tags("tasting");
+  located.mutable_location()->set_latitude(45.15);
+  located.mutable_location()->set_longitude(2.5);
+  ASSERT_TRUE(PutOffer(located).ok());
+  ASSERT_TRUE(PutOffer(Offer("buron/2", "buron")).ok());  // located where its provider is
+
+  v1::SearchOffersRequest request;
+  request.add_sub_kinds(v1::OFFER_SUB_KIND_GASTRONOMY);
+  request.mutable_near()->mutable_point()->set_latitude(45.14);
+  request.mutable_near()->mutable_point()->set_longitude(2.49);
+  request.mutable_near()->set_radius_km(20);
+  v1::SearchOffersResponse full;
+  ASSERT_TRUE(stub_->SearchOffers(Context().get(), request, &full).ok());
+  ASSERT_EQ(2, full.results_size());
+  ASSERT_TRUE(full.results(1).offer().has_location());  // the provider's
+
+  for (const std::set<std::string>& names : std::vector<std::set<std::string>>{
+           {"id", "title", "location"}, {"id", "prices", "capacity", "tags"}, {"descriptions"}}) {
+    v1::SearchOffersRequest masked = request;
+    for (const std::string& name : names) masked.mutable_read_mask()->add_paths(name);
+    v1::SearchOffersResponse page;
+    ASSERT_TRUE(stub_->SearchOffers(Context().get(), masked, &page).ok());
+    ASSERT_EQ(full.results_size(), page.results_size());
+    for (int i = 0; i < page.results_size(); ++i) {
+      EXPECT_EQ(OnlyFields(full.results(i).offer(), names).SerializeAsString(),
+                page.results(i).offer().SerializeAsString());
+      EXPECT_EQ(full.results(i).distance_km(), page.results(i).distance_km());
+    }
+  }
+  // "*" is every field.
+  v1::SearchOffersRequest star = request;
+  star.mutable_read_mask()->add_paths("*");
+  v1::SearchOffersResponse page;
+  ASSERT_TRUE(stub_->SearchOffers(Context().get(), star, &page).ok());
+  EXPECT_EQ(full.SerializeAsString(), page.SerializeAsString());
+
+  // A walk may change its mask between pages.
+  request.set_page_size(1);
+  request.mutable_read_mask()->add_paths("id");
+  ASSERT_TRUE(stub_->SearchOffers(Context().get(), request, &page).ok());
+  ASSERT_FALSE(page.next_page_token().empty());
+  request.set_page_token(page.next_page_token());
+  request.mutable_read_mask()->add_paths("title");
+  ASSERT_TRUE(stub_->SearchOffers(Context().get(), request, &page).ok());
+  ASSERT_EQ(1, page.results_size());
+  EXPECT_EQ("buron/2", page.results(0).offer().id());
+  EXPECT_EQ("Dégustation de Salers", page.results(0).offer().title());
+  EXPECT_EQ(0, page.results(0).offer().prices_size());
+
+  // A path that is not a top-level field of Offer is refused, named.
+  request.clear_page_token();
+  request.mutable_read_mask()->add_paths("capacity.max_persons");
+  grpc::Status s = stub_->SearchOffers(Context().get(), request, &page);
+  EXPECT_EQ(grpc::StatusCode::INVALID_ARGUMENT, s.error_code());
+  EXPECT_NE(std::string::npos, s.error_message().find("read_mask.paths[2]")) << s.error_message();
 }
 
 TEST_F(CatalogServiceTest, ServesTheDemoCatalog) {

@@ -254,6 +254,17 @@ TEST_F(CliTest, SearchesOffersAndWatchesChanges) {
   ASSERT_EQ(0, r.exit_code) << r.output;
   EXPECT_NE(std::string::npos, r.output.find(absl::StrCat(total, " of ", total, " offers"))) << r.output;
 
+  // --fields: each result carries those fields only.
+  r = Atable("offers search --text \"arev hotel\" --fields id,title --json");
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_NE(std::string::npos, r.output.find("\"title\":\"Arev Hôtel\"")) << r.output;
+  EXPECT_EQ(std::string::npos, r.output.find("\"prices\"")) << r.output;
+  r = Atable("offers search --text \"arev hotel\" --json");
+  EXPECT_NE(std::string::npos, r.output.find("\"prices\"")) << r.output;
+  r = Atable("offers search --fields id,price");
+  EXPECT_EQ(1, r.exit_code);
+  EXPECT_NE(std::string::npos, r.output.find("read_mask.paths[1]: \"price\" is not a field of Offer")) << r.output;
+
   r = Atable("offers search --kind spa");
   EXPECT_EQ(2, r.exit_code);
   EXPECT_EQ("atable: --kind spa: expected one of lodging, activity, package, other\n", r.output);

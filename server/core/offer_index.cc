@@ -11,7 +11,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
 #include "server/core/text.h"
+#include "server/core/wire.h"
 
 namespace atable {
 namespace {
@@ -497,12 +499,32 @@ bool DecodeCursor(absl::string_view token, Cursor* c) {
   return true;
 }
 
+// The Offer fields a read mask names (all for an empty mask or "*"); INVALID_ARGUMENT naming the
+// path that is not an Offer field.
+absl::StatusOr<FieldSet> OfferFieldsOf(const google::protobuf::FieldMask& mask) {
+  if (mask.paths_size() == 0) return kAllFields;
+  FieldSet fields = 0;
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    const std::string& path = mask.paths(i);
+    if (path == "*") return kAllFields;
+    const google::protobuf::FieldDescriptor* field = v1::Offer::descriptor()->FindFieldByName(path);
+    if (field == nullptr || field->number() >= 64) {
+      return Invalid(absl::StrCat("read_mask.paths[", i, "]"),
+                     absl::StrCat("\"", absl::CHexEscape(path.substr(0, 64)),
+                                  "\" is not a field of Offer (top-level fields only, such as id, title, prices)"));
+    }
+    fields |= FieldSet{1} << field->number();
+  }
+  return fields;
+}
+
 uint64_t QueryHash(const v1::SearchOffersRequest& request) {
   v1::SearchOffersRequest q = request;
   q.clear_page_token();
   q.clear_page_size();
   q.clear_include_facets();
   q.clear_skip_total_count();
+  q.clear_read_mask();  // a walk may change the fields it reads between pages
   std::string bytes;
   google::protobuf::io::StringOutputStream out(&bytes);
   google::protobuf::io::CodedOutputStream coded(&out);
@@ -676,6 +698,8 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   if (!IsValidUtf8(r.text())) return Invalid("text", "is not valid UTF-8");
   size_t list_items = r.tags_all_size() + r.tags_any_size() + r.labels_size() + r.kinds_size() + r.sub_kinds_size();
   if (list_items > 200) return Invalid("tags_all", "the query lists more than 200 values");
+  absl::StatusOr<FieldSet> fields = OfferFieldsOf(r.read_mask());
+  if (!fields.ok()) return fields.status();
   uint64_t query_hash = QueryHash(r);
   Cursor cursor;
   bool has_cursor = !r.page_token().empty();
@@ -1080,8 +1104,13 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   std::partial_sort(matches.begin(), matches.begin() + static_cast<long>(take), matches.end(), before);
   for (size_t i = 0; i < take; ++i) {
     const Version& v = versions_[matches[i].ordinal];
-    SearchOutcome::Hit hit{v.bytes, matches[i].distance, matches[i].relevance};
-    if (v.inherited_location) {
+    SearchOutcome::Hit hit{{}, matches[i].distance, matches[i].relevance};
+    if (*fields == kAllFields) {
+      hit.offer_bytes = v.bytes;
+    } else {
+      AppendFields(v.bytes, *fields, &hit.offer_bytes);  // the index's own serialization: well-formed
+    }
+    if (v.inherited_location && (*fields >> v1::Offer::kLocationFieldNumber & 1)) {
       // Appending a field to a serialized message sets it: show the provider's location.
       v1::GeoPoint point;
       point.set_latitude(v.lat);

@@ -36,7 +36,8 @@ inline constexpr int kMaxPageSize = 1000;
 // One page of a search.
 struct SearchOutcome {
   struct Hit {
-    std::string offer_bytes;  // the serialized offer, location filled from its provider if absent
+    std::string offer_bytes;  // the serialized offer (the read mask's fields), location filled
+                              // from its provider if absent
     double distance_km = 0;   // when the query had a point
     double relevance = 0;     // when the query had text
   };
