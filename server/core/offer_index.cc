@@ -39,10 +39,13 @@ uint64_t CellOf(double lat, double lon) {
   return la * 4000 + lo;
 }
 
-// Key of an ordered list (price- or id-ordered): sub-kind, price unit (0 for the id lists), map cell.
-uint64_t OrderedKey(int sub_kind, int unit, uint64_t cell) {
-  return (static_cast<uint64_t>(sub_kind) << 40) | (static_cast<uint64_t>(unit) << 32) | cell;
+// Key of an ordered list: sub-kind, map cell, and for the price lists the price unit (0: any), for
+// the id lists a classification level (0: every offer).
+uint64_t OrderedKey(int sub_kind, int unit_or_level, uint64_t cell) {
+  return (static_cast<uint64_t>(sub_kind) << 40) | (static_cast<uint64_t>(unit_or_level) << 32) | cell;
 }
+
+constexpr int kTopLevel = 5;  // classification levels are 1-5
 
 int32_t DayNumber(const v1::Date& d) {
   // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
@@ -168,10 +171,14 @@ void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
   uint64_t cell = CellOf(v.lat, v.lon);
   if (v.departement) departement_cells_[v.departement].insert(cell);
   kind_sub_kinds_[v.kind].insert(v.sub_kind);
-  std::vector<uint32_t>& ids = by_id_[OrderedKey(v.sub_kind, 0, cell)];
-  auto place = std::upper_bound(ids.begin(), ids.end(), v.id,
-                                [&](const std::string& id, uint32_t o) { return id < versions_[o].id; });
-  ids.insert(place, ordinal);
+  auto file_by_id = [&](int level) {
+    std::vector<uint32_t>& ids = by_id_[OrderedKey(v.sub_kind, level, cell)];
+    auto place = std::upper_bound(ids.begin(), ids.end(), v.id,
+                                  [&](const std::string& id, uint32_t o) { return id < versions_[o].id; });
+    ids.insert(place, ordinal);
+  };
+  file_by_id(0);
+  if (v.class_level >= 1 && v.class_level <= kTopLevel) file_by_id(v.class_level);
   std::vector<std::pair<int, int64_t>> lowest;  // (unit, lowest price), unit 0 for any
   auto lower = [&](int unit, int64_t price) {
     for (auto& [u, p] : lowest) {
@@ -605,21 +612,23 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
   return lowest.size() == wanted || q.has_price;
 }
 
-template <typename Check>
-bool OfferIndex::PageById(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
-                          const std::string& after_id, const Check& check, std::vector<Match>* matches) const {
-  std::vector<int> sub_kinds = q.sub_kinds;
-  if (sub_kinds.empty()) {  // the sub-kinds of the query's kinds (check() still filters by kind)
+bool OfferIndex::IdListSources(const Query& q, const std::vector<uint64_t>& near_cells, std::vector<int>* sub_kinds,
+                               std::vector<uint64_t>* cells) const {
+  *sub_kinds = q.sub_kinds;
+  if (sub_kinds->empty()) {  // the sub-kinds of the query's kinds (check() still filters by kind)
+    if (q.kinds.empty()) return false;
     for (int kind : q.kinds) {
       auto it = kind_sub_kinds_.find(kind);
-      if (it != kind_sub_kinds_.end()) sub_kinds.insert(sub_kinds.end(), it->second.begin(), it->second.end());
+      if (it != kind_sub_kinds_.end()) sub_kinds->insert(sub_kinds->end(), it->second.begin(), it->second.end());
     }
-    if (q.kinds.empty()) return false;
   }
-  std::vector<uint64_t> cells;
-  if (!OrderedCells(q, near_cells, &cells)) return false;
-  // The lists merged in id order, each from just after `after_id`; the first page_size + 1
-  // matches are the page and tell whether there is a next one.
+  return OrderedCells(q, near_cells, cells);
+}
+
+template <typename Check>
+void OfferIndex::MergeIdLists(const std::vector<int>& sub_kinds, const std::vector<uint64_t>& cells, int level,
+                              const std::string& after_id, size_t wanted, const Check& check,
+                              std::vector<Match>* matches) const {
   struct Head {
     const std::string* id;
     const uint32_t* at;
@@ -629,7 +638,7 @@ bool OfferIndex::PageById(const Query& q, int page_size, const std::vector<uint6
   std::vector<Head> heads;
   for (int sub_kind : sub_kinds) {
     for (uint64_t cell : cells) {
-      auto it = by_id_.find(OrderedKey(sub_kind, 0, cell));
+      auto it = by_id_.find(OrderedKey(sub_kind, level, cell));
       if (it == by_id_.end()) continue;
       const std::vector<uint32_t>& ids = it->second;
       auto from = after_id.empty() ? ids.begin()
@@ -641,7 +650,6 @@ bool OfferIndex::PageById(const Query& q, int page_size, const std::vector<uint6
     }
   }
   std::make_heap(heads.begin(), heads.end(), later);
-  const size_t wanted = static_cast<size_t>(page_size) + 1;
   while (!heads.empty() && matches->size() < wanted) {
     std::pop_heap(heads.begin(), heads.end(), later);
     Head& head = heads.back();
@@ -653,7 +661,33 @@ bool OfferIndex::PageById(const Query& q, int page_size, const std::vector<uint6
       std::push_heap(heads.begin(), heads.end(), later);
     }
   }
+}
+
+template <typename Check>
+bool OfferIndex::PageById(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                          const std::string& after_id, const Check& check, std::vector<Match>* matches) const {
+  std::vector<int> sub_kinds;
+  std::vector<uint64_t> cells;
+  if (!IdListSources(q, near_cells, &sub_kinds, &cells)) return false;
+  // The first page_size + 1 matches are the page and tell whether there is a next one.
+  MergeIdLists(sub_kinds, cells, /*level=*/0, after_id, static_cast<size_t>(page_size) + 1, check, matches);
   return true;
+}
+
+template <typename Check>
+bool OfferIndex::PageByClassification(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                                      int from_level, const std::string& after_id, const Check& check,
+                                      std::vector<Match>* matches) const {
+  std::vector<int> sub_kinds;
+  std::vector<uint64_t> cells;
+  if (!IdListSources(q, near_cells, &sub_kinds, &cells)) return false;
+  // Best level first, each level in id order: the order of the classification sort.
+  const size_t wanted = static_cast<size_t>(page_size) + 1;
+  for (int level = from_level; level >= std::max(q.min_class, 1) && matches->size() < wanted; --level) {
+    MergeIdLists(sub_kinds, cells, level, level == from_level ? after_id : std::string(), wanted, check, matches);
+  }
+  // Unclassified offers come after level 1 and are in no level's list.
+  return matches->size() >= wanted || q.min_class >= 1;
 }
 
 absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& r) const {
@@ -1012,6 +1046,10 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
       read = FirstPageByPrice(q, page_size, near_cells, check, &matches);
     } else if (no_key && (!has_cursor || cursor.key == 0)) {
       read = PageById(q, page_size, near_cells, has_cursor ? cursor.id : std::string(), check, &matches);
+    } else if (r.sort() == v1::SORT_ORDER_CLASSIFICATION && (!has_cursor || (cursor.key < 0 && cursor.key >= -kTopLevel))) {
+      int from_level = has_cursor ? static_cast<int>(-cursor.key) : kTopLevel;
+      read = PageByClassification(q, page_size, near_cells, from_level, has_cursor ? cursor.id : std::string(), check,
+                                  &matches);
     }
     if (!read) matches.clear(), out.candidates = 0;
   }

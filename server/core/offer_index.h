@@ -168,7 +168,8 @@ class OfferIndex {
                       const OfferText& text, std::string bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Post(uint64_t key, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PostVersion(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Files the version in the ordered lists (see priced_ and by_id_).
+  // Files the version in the ordered lists (see priced_ and by_id_): by id among every offer of its
+  // sub-kind and cell, and among those of its classification level.
   void PostOrdered(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The map cells whose ordered lists hold every possible match of the query (its circle, or its
   // département when every offer there is located); false when there are none such.
@@ -180,11 +181,28 @@ class OfferIndex {
   template <typename Check>
   bool FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const Check& check,
                         std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The sub-kinds and cells whose id lists hold every possible match of the query; false when
+  // there are none such (no kind or sub-kind, or no cells: see OrderedCells).
+  bool IdListSources(const Query& q, const std::vector<uint64_t>& near_cells, std::vector<int>* sub_kinds,
+                     std::vector<uint64_t>* cells) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Checks the versions of the id lists of (sub-kind, `level`, cell), merged in id order from just
+  // after `after_id`, until `matches` holds `wanted`.
+  template <typename Check>
+  void MergeIdLists(const std::vector<int>& sub_kinds, const std::vector<uint64_t>& cells, int level,
+                    const std::string& after_id, size_t wanted, const Check& check,
+                    std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // A page in id order (no sort key), read from the id-ordered lists from just after `after_id`
   // until it is full. False when the query does not suit them.
   template <typename Check>
   bool PageById(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const std::string& after_id,
                 const Check& check, std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // A page sorted by classification (best level first, then id), read from the id lists of each
+  // level from `from_level` down (from just after `after_id` in that one) until it is full. False
+  // when the query does not suit them, or unclassified offers may belong on the page.
+  template <typename Check>
+  bool PageByClassification(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, int from_level,
+                            const std::string& after_id, const Check& check, std::vector<Match>* matches) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::vector<Version> versions_ ABSL_GUARDED_BY(mu_);  // by ordinal
@@ -200,7 +218,8 @@ class OfferIndex {
     uint32_t ordinal;
   };
   absl::flat_hash_map<uint64_t, std::vector<Priced>> priced_ ABSL_GUARDED_BY(mu_);
-  // Id-ordered lists: per (sub-kind, map cell), the located versions by offer id; and the sub-kinds
+  // Id-ordered lists: per (sub-kind, level, map cell), the located versions by offer id, level 0
+  // holding every version and levels 1-5 those of that classification level; and the sub-kinds
   // seen with each kind.
   absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_id_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int, absl::flat_hash_set<int>> kind_sub_kinds_ ABSL_GUARDED_BY(mu_);
