@@ -355,10 +355,71 @@ TEST(ScheduleTest, MatchesTheExactOptimumOnSmallRandomInstances) {
       ++compared_gaps;
       EXPECT_TRUE(s->unplaced.empty()) << "instance " << instance << ": the MIP places them all";
       EXPECT_EQ(exact, s->idle_gaps) << "instance " << instance;
-      EXPECT_LE(s->idle_gaps_lower_bound, exact) << "instance " << instance;
+      EXPECT_LE(IdleGapsLowerBound(p, s->meetings), exact) << "instance " << instance;
     }
   }
   EXPECT_GE(compared_gaps, 20);
+}
+
+// A participant whose meetings cannot sit in consecutive slots (sessions, fixed slots, the other
+// sides' absences) has at least one gap: the bound counts it, and never exceeds the optimum.
+TEST(ScheduleTest, GapBoundCountsMeetingsThatCannotBeConsecutive) {
+  Problem p;
+  p.slots = 6;
+  p.morning_slots = 3;
+  p.tables = 3;
+  for (const char* id : {"a", "b", "c", "d"}) p.participants.push_back({id, id, Role::kParticipant});
+  p.participants[2].forbidden = SlotMask{1} << 3;  // c is away at the first afternoon slot
+  for (auto [other, session] : {std::pair{1, Session::kMorning}, std::pair{2, Session::kAfternoon}}) {
+    Meeting m;
+    m.a = 0, m.b = other, m.session = session;
+    p.meetings.push_back(m);
+  }
+  // a: one morning, one afternoon meeting; with c away at slot 3, only slots 2 and 3 were
+  // consecutive across the sessions.
+  EXPECT_EQ(1, IdleGapsLowerBound(p, p.meetings));
+  p.participants[2].forbidden = 0;
+  EXPECT_EQ(0, IdleGapsLowerBound(p, p.meetings));
+  p.meetings[0].fixed_slot = 0;
+  EXPECT_EQ(1, IdleGapsLowerBound(p, p.meetings));  // slot 0, then the afternoon
+  auto s = Solve(p);
+  ASSERT_OK(s);
+  EXPECT_EQ(1, s->idle_gaps);
+  EXPECT_EQ(1, s->idle_gaps_lower_bound);
+
+  // Random small days with sessions and absences: the bound is at most the exact optimum (CBC),
+  // and the window count is what makes it positive in many of them.
+  std::mt19937 rng(7);
+  int compared = 0, positive = 0;
+  for (int instance = 0; instance < 60; ++instance) {
+    Problem q;
+    q.slots = 5 + static_cast<int>(rng() % 3);
+    q.morning_slots = 3;
+    q.tables = 3;
+    for (int i = 0; i < 5; ++i) {
+      Participant x;
+      x.id = absl::StrCat("x", i);
+      if (rng() % 2) x.forbidden = SlotMask{1} << (rng() % static_cast<unsigned>(q.slots));
+      q.participants.push_back(x);
+    }
+    for (int a = 0; a < 5; ++a) {
+      for (int b = a + 1; b < 5; ++b) {
+        if (rng() % 3 == 0) continue;
+        Meeting m;
+        m.a = a, m.b = b;
+        m.session = static_cast<Session>(rng() % 3);
+        q.meetings.push_back(m);
+      }
+    }
+    int exact = ExactGaps(q, q.meetings);
+    if (exact < 0) continue;  // not every meeting fits
+    ++compared;
+    int bound = IdleGapsLowerBound(q, q.meetings);
+    EXPECT_LE(bound, exact) << "instance " << instance;
+    positive += bound > 0;
+  }
+  EXPECT_GE(compared, 20);
+  EXPECT_GE(positive, 5);
 }
 
 }  // namespace

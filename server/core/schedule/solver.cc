@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -482,12 +483,43 @@ std::vector<Meeting> ChoosePairs(const Problem& p, double* bound) {
   return chosen;
 }
 
+namespace {
+
+// Whether the meetings (their allowed slots) can fill the slots of `window` one each: a perfect
+// matching of meetings to slots (augmenting paths; a participant has at most 64 meetings).
+bool FillsWindow(const std::vector<SlotMask>& allowed, SlotMask window) {
+  std::vector<int> holder(kMaxSlots, -1);  // slot -> meeting
+  std::function<bool(size_t, SlotMask*)> place = [&](size_t m, SlotMask* tried) {
+    for (SlotMask free = allowed[m] & window & ~*tried; free; free &= free - 1) {
+      int s = __builtin_ctzll(free);
+      *tried |= SlotMask{1} << s;
+      if (holder[s] < 0 || place(static_cast<size_t>(holder[s]), tried)) {
+        holder[s] = static_cast<int>(m);
+        return true;
+      }
+    }
+    return false;
+  };
+  for (size_t m = 0; m < allowed.size(); ++m) {
+    SlotMask tried = 0;
+    if (!place(m, &tried)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 int IdleGapsLowerBound(const Problem& p, const std::vector<Meeting>& meetings) {
-  std::vector<int> count(p.participants.size(), 0);
-  for (const Meeting& m : meetings) ++count[m.a], ++count[m.b];
+  std::vector<std::vector<SlotMask>> allowed(p.participants.size());
+  for (const Meeting& m : meetings) {
+    SlotMask a = AllowedSlots(p, m);
+    allowed[m.a].push_back(a);
+    allowed[m.b].push_back(a);
+  }
   int bound = 0;
   for (size_t i = 0; i < p.participants.size(); ++i) {
-    if (count[i] < 2) continue;
+    const int count = static_cast<int>(allowed[i].size());
+    if (count < 2 || count > p.slots) continue;
     // Runs of slots the participant can attend, longest first; its meetings need the fewest runs
     // whose lengths add up to their number, and every run after the first means a gap.
     SlotMask free = FirstSlots(p.slots) & ~p.participants[i].forbidden;
@@ -504,11 +536,24 @@ int IdleGapsLowerBound(const Problem& p, const std::vector<Meeting>& meetings) {
     std::sort(runs.rbegin(), runs.rend());
     int covered = 0, used = 0;
     for (int r : runs) {
-      if (covered >= count[i]) break;
+      if (covered >= count) break;
       covered += r;
       ++used;
     }
-    bound += std::max(0, used - 1);
+    if (used > 1) {
+      bound += used - 1;
+      continue;
+    }
+    // No gap means `count` consecutive slots that its meetings can fill, each where it may take
+    // place (sessions, fixed slots, the other side's absences): if no such window exists, one gap.
+    SlotMask reachable = 0;
+    for (SlotMask a : allowed[i]) reachable |= a;
+    bool window_exists = false;
+    for (int w = 0; w + count <= p.slots && !window_exists; ++w) {
+      SlotMask window = (count == kMaxSlots ? ~SlotMask{0} : (SlotMask{1} << count) - 1) << w;
+      if ((reachable & window) == window) window_exists = FillsWindow(allowed[i], window);
+    }
+    if (!window_exists) bound += 1;
   }
   return bound;
 }

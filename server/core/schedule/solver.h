@@ -52,8 +52,9 @@ absl::StatusOr<Schedule> Solve(const Problem& problem, const SolveOptions& optio
 // optimum value, which bounds the value of any timetable.
 std::vector<Meeting> ChoosePairs(const Problem& problem, double* bound);
 
-// The fewest idle gaps any timetable of `meetings` can have, by a count per participant (how many
-// runs of free slots its meetings must spread over).
+// The fewest idle gaps any timetable placing all of `meetings` can have, by a count per
+// participant: how many runs of free slots its meetings must spread over, and one gap when no run
+// of consecutive slots can hold them all (each meeting where both sides and its session allow).
 int IdleGapsLowerBound(const Problem& problem, const std::vector<Meeting>& meetings);
 
 }  // namespace atable::schedule
