@@ -15,6 +15,7 @@
 
 ABSL_FLAG(uint64_t, seed, 1, "Solver seed");
 ABSL_FLAG(int64_t, iterations, 0, "Local-search moves (0: the solver's default)");
+ABSL_FLAG(bool, close_gaps, false, "Then close idle gaps exactly (SAT), as `atable schedule solve --close-gaps`");
 
 namespace atable::schedule {
 namespace {
@@ -126,6 +127,7 @@ int main(int argc, char** argv) {
     atable::schedule::SolveOptions options;
     options.seed = absl::GetFlag(FLAGS_seed);
     options.iterations = absl::GetFlag(FLAGS_iterations);
+    if (absl::GetFlag(FLAGS_close_gaps)) options.gap_conflicts = atable::schedule::SolveOptions::kCloseGapsConflicts;
     auto t0 = std::chrono::steady_clock::now();
     auto schedule = atable::schedule::Solve(problem, options);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

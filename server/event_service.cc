@@ -235,6 +235,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartBuildSchedule(CatalogStore* sto
       schedule::SolveOptions options;
       ATABLE_RETURN_IF_ERROR(Prepare(store, req, &event, &options));
       options.seed = req.seed() == 0 ? 1 : req.seed();
+      if (req.close_gaps()) options.gap_conflicts = schedule::SolveOptions::kCloseGapsConflicts;
       options.deadline = absl::Now() + absl::Seconds(req.time_limit_seconds() == 0 ? 60 : req.time_limit_seconds());
       options.cancel = writer->cancel_flag();
       options.progress = [writer](const schedule::Progress& p) {

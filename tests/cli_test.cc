@@ -323,6 +323,20 @@ TEST_F(CliTest, SolvesAnEventFileLocally) {
   EXPECT_NE(std::string::npos, json.find("\"start\": \"13:30\"")) << "the first slot after lunch";
   EXPECT_EQ(std::string::npos, json.find("\"start\": \"12:30\"")) << "lunch has no slot";
 
+  // --close-gaps: the gaps the exact step leaves are proven the fewest (lower bound = gaps).
+  std::string pairs;
+  for (int a = 1; a <= 6; ++a) {
+    for (int b = a + 1; b <= 6; ++b) absl::StrAppend(&pairs, pairs.empty() ? "" : ", ", "{\"a\": \"p", a, "\", \"b\": \"p", b, "\"}");
+  }
+  std::string small = WriteFile("small-event.json", absl::StrCat(R"({"id": "small", "slots": {"start": "09:00",
+    "minutes": 15, "count": 8, "morning_count": 4}, "tables": 3, "participants": [{"id": "p1", "forbidden_slots": [3]},
+    {"id": "p2"}, {"id": "p3", "forbidden_slots": [6]}, {"id": "p4"}, {"id": "p5"}, {"id": "p6"}], "meetings": [)",
+                                                                 pairs, "]}"));
+  r = RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " schedule solve ", small, " --iterations 30 --close-gaps"));
+  ASSERT_EQ(0, r.exit_code) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("placed 15 of 15 meetings; idle gaps ([0-9]+) \\(lower bound \\1\\)")))
+      << r.output;
+
   std::string bad = WriteFile("bad-event.json", R"({"id": "x", "slots": {"count": 4}, "tables": 2,
     "participants": [{"id": "a", "role": "buyer"}], "meetings": [{"a": "a", "b": "zz"}]})");
   r = RunCommand(absl::StrCat(ATABLE_CLI_BINARY, " schedule solve ", bad));

@@ -10,6 +10,7 @@
 #include "lemon/network_simplex.h"
 #include "lemon/smart_graph.h"
 #include "server/core/rng.h"
+#include "server/core/schedule/gap_polish.h"
 
 namespace atable::schedule {
 namespace {
@@ -618,6 +619,7 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
 
   // Local search: annealing from the construction, ending early at the lower bound.
   int lower_bound = IdleGapsLowerBound(p, ms);
+  int proven_gaps = 0;  // the fewest gaps of the placed meetings, when the SAT model proves it
   int64_t budget = options.iterations > 0 ? options.iterations : std::clamp<int64_t>(15000LL * n, 400000, 12000000);
   Rng rng(options.seed);
   Annealer search(p, ms, st, rng, stop);
@@ -625,8 +627,25 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
     report("improving", static_cast<double>(search.moves()) / budget, n - search.best_unplaced(),
            search.best_unplaced(), search.best_gaps());
   });
-  const std::vector<int>& best_slots = search.best_slots();
+  std::vector<int> best_slots = search.best_slots();
   if (search.stopped()) out.stopped_early = true;
+
+  // On request, the last gaps closed exactly where the model is small enough (not when
+  // re-planning: it knows nothing of moves). It may also prove that no timetable of these
+  // meetings has fewer.
+  if (options.gap_conflicts > 0 && options.previous.empty() && !out.stopped_early &&
+      search.best_gaps() > lower_bound) {
+    std::vector<Meeting> placed;
+    for (int m = 0; m < n; ++m) {
+      if (best_slots[m] >= 0) placed.push_back(ms[m]);
+    }
+    int placed_bound = IdleGapsLowerBound(p, placed);
+    report("closing gaps", 0, static_cast<int>(placed.size()), n - static_cast<int>(placed.size()),
+           search.best_gaps());
+    PolishOutcome polished = PolishGaps(p, ms, placed_bound, options.gap_conflicts, stop, &best_slots);
+    if (polished.stopped) out.stopped_early = true;
+    if (polished.optimal) proven_gaps = polished.gaps;
+  }
 
   // The best state found, with tables.
   State final_state(p, ms);
@@ -684,7 +703,7 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
     if (final_state.slot(m) < 0) out.unplaced.push_back({m, Why(p, final_state, ms[m], m)});
   }
   out.idle_gaps = final_state.gaps();
-  out.idle_gaps_lower_bound = std::min(lower_bound, out.idle_gaps);
+  out.idle_gaps_lower_bound = std::min(std::max(lower_bound, proven_gaps), out.idle_gaps);
   out.moved = final_state.moved();
   report("done", 1, static_cast<int>(out.placed.size()), static_cast<int>(out.unplaced.size()), out.idle_gaps);
   return out;

@@ -1,0 +1,33 @@
+// Closing idle gaps exactly: the slots of the placed meetings as a SAT model (CaDiCaL), asked for
+// a timetable with fewer gaps than the one it is given, again and again, down to a lower bound
+// or until it proves that none exists.
+#ifndef ATABLE_SERVER_CORE_SCHEDULE_GAP_POLISH_H_
+#define ATABLE_SERVER_CORE_SCHEDULE_GAP_POLISH_H_
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "server/core/schedule/problem.h"
+
+namespace atable::schedule {
+
+struct PolishOutcome {
+  int gaps = 0;          // idle gaps of the timetable in `slots` at the end
+  bool optimal = false;  // proven: no timetable of these meetings has fewer
+  bool stopped = false;  // `stop` ended it
+};
+
+// Re-times the placed meetings (`(*slots)[m]` is the slot of `ms[m]`, -1 for one left unplaced,
+// which stays so) for fewer idle gaps under the same rules: each meeting in a slot AllowedSlots
+// gives it, one meeting per participant per slot, at most `p.tables` meetings per slot. `*slots`
+// receives each better timetable found. Each attempt at one gap fewer gets `conflicts` SAT
+// conflicts (so the same input gives the same result); it stops at `lower_bound`, when an attempt
+// runs out, or when `stop()` returns true (checked now and then). Problems above a size where the
+// model would cost more than it gives (thousands of meetings) are returned unchanged.
+PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, int lower_bound, int conflicts,
+                         const std::function<bool()>& stop, std::vector<int>* slots);
+
+}  // namespace atable::schedule
+
+#endif  // ATABLE_SERVER_CORE_SCHEDULE_GAP_POLISH_H_
