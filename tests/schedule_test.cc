@@ -361,6 +361,31 @@ TEST(ScheduleTest, MatchesTheExactOptimumOnSmallRandomInstances) {
   EXPECT_GE(compared_gaps, 20);
 }
 
+// A small random day: a morning of 3 slots; each participant away for one random slot with
+// probability 1/`away_one_in`; a meeting for each pair but one in `skip_one_in`, in a random session.
+Problem RandomDay(std::mt19937& rng, int people, int slots, int tables, unsigned away_one_in, unsigned skip_one_in) {
+  Problem p;
+  p.slots = slots;
+  p.morning_slots = 3;
+  p.tables = tables;
+  for (int i = 0; i < people; ++i) {
+    Participant x;
+    x.id = absl::StrCat("x", i);
+    if (rng() % away_one_in == 0) x.forbidden = SlotMask{1} << (rng() % static_cast<unsigned>(slots));
+    p.participants.push_back(x);
+  }
+  for (int a = 0; a < people; ++a) {
+    for (int b = a + 1; b < people; ++b) {
+      if (rng() % skip_one_in == 0) continue;
+      Meeting m;
+      m.a = a, m.b = b;
+      m.session = static_cast<Session>(rng() % 3);
+      p.meetings.push_back(m);
+    }
+  }
+  return p;
+}
+
 // A participant whose meetings cannot sit in consecutive slots (sessions, fixed slots, the other
 // sides' absences) has at least one gap: the bound counts it, and never exceeds the optimum.
 TEST(ScheduleTest, GapBoundCountsMeetingsThatCannotBeConsecutive) {
@@ -392,25 +417,8 @@ TEST(ScheduleTest, GapBoundCountsMeetingsThatCannotBeConsecutive) {
   std::mt19937 rng(7);
   int compared = 0, positive = 0;
   for (int instance = 0; instance < 60; ++instance) {
-    Problem q;
-    q.slots = 5 + static_cast<int>(rng() % 3);
-    q.morning_slots = 3;
-    q.tables = 3;
-    for (int i = 0; i < 5; ++i) {
-      Participant x;
-      x.id = absl::StrCat("x", i);
-      if (rng() % 2) x.forbidden = SlotMask{1} << (rng() % static_cast<unsigned>(q.slots));
-      q.participants.push_back(x);
-    }
-    for (int a = 0; a < 5; ++a) {
-      for (int b = a + 1; b < 5; ++b) {
-        if (rng() % 3 == 0) continue;
-        Meeting m;
-        m.a = a, m.b = b;
-        m.session = static_cast<Session>(rng() % 3);
-        q.meetings.push_back(m);
-      }
-    }
+    Problem q = RandomDay(rng, /*people=*/5, /*slots=*/5 + static_cast<int>(rng() % 3), /*tables=*/3,
+                          /*away_one_in=*/2, /*skip_one_in=*/3);
     int exact = ExactGaps(q, q.meetings);
     if (exact < 0) continue;  // not every meeting fits
     ++compared;
@@ -428,25 +436,8 @@ TEST(ScheduleTest, ClosingGapsReachesAndProvesTheOptimum) {
   std::mt19937 rng(11);
   int compared = 0, improved = 0;
   for (int instance = 0; instance < 30; ++instance) {
-    Problem p;
-    p.slots = 6 + static_cast<int>(rng() % 3);
-    p.morning_slots = 3;
-    p.tables = 2 + static_cast<int>(rng() % 2);
-    for (int i = 0; i < 7; ++i) {
-      Participant x;
-      x.id = absl::StrCat("x", i);
-      if (rng() % 3 == 0) x.forbidden = SlotMask{1} << (rng() % static_cast<unsigned>(p.slots));
-      p.participants.push_back(x);
-    }
-    for (int a = 0; a < 7; ++a) {
-      for (int b = a + 1; b < 7; ++b) {
-        if (rng() % 2 == 0) continue;
-        Meeting m;
-        m.a = a, m.b = b;
-        m.session = rng() % 4 == 0 ? Session::kMorning : Session::kAny;
-        p.meetings.push_back(m);
-      }
-    }
+    Problem p = RandomDay(rng, /*people=*/7, /*slots=*/6 + static_cast<int>(rng() % 3),
+                          /*tables=*/2 + static_cast<int>(rng() % 2), /*away_one_in=*/3, /*skip_one_in=*/2);
     int exact = ExactGaps(p, p.meetings);
     if (exact < 0) continue;
     SolveOptions options;
