@@ -20,6 +20,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -41,6 +42,7 @@ ABSL_FLAG(int, offers, 1000000, "Offers to generate (about two per provider)");
 ABSL_FLAG(int, clients, 4, "Concurrent clients (threads, one channel or connection each)");
 ABSL_FLAG(double, seconds, 10, "Length of each measured run");
 ABSL_FLAG(std::string, data_dir, "/tmp/atable-bench-data", "Data folder of the server (wiped)");
+ABSL_FLAG(std::string, only, "", "Run only the mix's queries whose name contains this");
 ABSL_FLAG(std::string, pg, "", "libpq connection string of an empty PostgreSQL database; empty: skip");
 
 namespace atable {
@@ -534,6 +536,12 @@ int Run() {
   // Queries, once the server has settled (RocksDB compacts what the import wrote in the background).
   std::printf("server idle after %.0f s of background work\n", WaitUntilIdle(pid, 300));
   std::vector<MixQuery> mix = PartnerMix();
+  if (!absl::GetFlag(FLAGS_only).empty()) {  // a few queries alone, e.g. to profile them
+    mix.erase(std::remove_if(mix.begin(), mix.end(),
+                             [](const MixQuery& m) { return !absl::StrContains(m.name, absl::GetFlag(FLAGS_only)); }),
+              mix.end());
+    if (mix.empty()) return std::fprintf(stderr, "no query of the mix is named like --only\n"), 2;
+  }
   // Each query three ways: with the total count (every match read); as a first page without it
   // (read in price order and stopped early where the query allows); and as that page carrying the
   // fields a partner's result list shows (read_mask) instead of whole offers.

@@ -1038,6 +1038,27 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     }
     matches.push_back({o, key, distance, relevance});
   };
+  // Checks a list of candidates in turn. Checking is mostly waiting for memory (a candidate's
+  // facts, its version, its words and prices, scattered over the index), so the facts of the
+  // candidates a few places ahead are asked for first.
+  auto check_in_turn = [&](const std::vector<uint32_t>& list) {
+    constexpr size_t kAhead = 16, kNear = 6;
+    const size_t n = list.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) {
+        const uint32_t o = list[i + kAhead];
+        __builtin_prefetch(&hot_[o]);
+        __builtin_prefetch(&versions_[o].lat);
+        __builtin_prefetch(&versions_[o].facts);
+      }
+      if (i + kNear < n) {
+        const Version& v = versions_[list[i + kNear]];
+        __builtin_prefetch(v.facts.data());
+        __builtin_prefetch(v.prices.data());
+      }
+      check(list[i]);
+    }
+  };
   // Without the total count, some pages are read in their order and stop once full.
   bool read = false;
   if (r.skip_total_count() && !r.include_facets()) {
@@ -1065,6 +1086,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
       auto it = postings_.find(k);
       if (it != postings_.end()) for (uint32_t o : it->second) marked[o >> 6] |= uint64_t{1} << (o & 63);
     }
+    std::vector<uint32_t> both;
     for (uint64_t k : second_keys) {
       auto it = postings_.find(k);
       if (it == postings_.end()) continue;
@@ -1072,13 +1094,14 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
         uint64_t bit = uint64_t{1} << (o & 63);
         if (!(marked[o >> 6] & bit)) continue;
         marked[o >> 6] &= ~bit;
-        check(o);
+        both.push_back(o);
       }
     }
+    check_in_turn(both);
   } else if (best_disjoint) {
     for (uint64_t k : best_keys) {
       auto it = postings_.find(k);
-      if (it != postings_.end()) for (uint32_t o : it->second) check(o);
+      if (it != postings_.end()) check_in_turn(it->second);
     }
   } else {
     std::vector<uint32_t> candidates;
@@ -1089,7 +1112,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     }
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-    for (uint32_t o : candidates) check(o);
+    check_in_turn(candidates);
   }
   out.total_count = r.skip_total_count() ? 0 : static_cast<int64_t>(matches.size());
 
