@@ -10,6 +10,7 @@ namespace {
 // Above these sizes the model costs more time than the annealing's last gaps are worth.
 constexpr size_t kMaxMeetings = 3000;
 constexpr size_t kMaxSlotVariables = 120000;
+constexpr size_t kMaxTableCounterVariables = 2000000;  // the per-slot table limits' counters
 
 // Clauses over fresh variables, with the few encodings the model needs.
 class Encoder {
@@ -102,9 +103,18 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, int l
     if ((*slots)[m] >= 0) placed.push_back(static_cast<int>(m));
   }
   const int S = p.slots;
-  size_t slot_variables = 0;
-  for (int m : placed) slot_variables += static_cast<size_t>(__builtin_popcountll(AllowedSlots(p, ms[m])));
-  if (placed.size() > kMaxMeetings || slot_variables > kMaxSlotVariables) return out;
+  size_t slot_variables = 0, counter_variables = 0;
+  std::vector<size_t> per_slot(S, 0);  // meetings that may take place in each slot
+  for (int m : placed) {
+    for (SlotMask a = AllowedSlots(p, ms[m]); a; a &= a - 1) ++per_slot[__builtin_ctzll(a)], ++slot_variables;
+  }
+  for (size_t n : per_slot) {
+    if (n > static_cast<size_t>(p.tables)) counter_variables += n * static_cast<size_t>(p.tables);
+  }
+  if (placed.size() > kMaxMeetings || slot_variables > kMaxSlotVariables ||
+      counter_variables > kMaxTableCounterVariables) {
+    return out;
+  }
 
   CaDiCaL::Solver solver;
   Encoder enc(&solver);
