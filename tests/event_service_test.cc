@@ -237,5 +237,51 @@ TEST_F(EventServiceTest, RefusesBadEventsAndUnknownIds) {
   EXPECT_EQ(grpc::StatusCode::FAILED_PRECONDITION, Build(request, &schedule).error_code());
 }
 
+// close_gaps: the exact step proves the fewest gaps, so the lower bound meets the count; without
+// it the bound is the simple one.
+TEST_F(EventServiceTest, ClosingGapsProvesTheFewest) {
+  v1::UpsertEventRequest put;
+  v1::Event* e = put.mutable_event();
+  e->set_id("small");
+  e->mutable_slots()->set_start("09:00");
+  e->mutable_slots()->set_minutes(15);
+  e->mutable_slots()->set_count(8);
+  e->mutable_slots()->set_morning_count(4);
+  e->set_tables(3);
+  for (int i = 1; i <= 6; ++i) {
+    v1::EventParticipant* p = e->add_participants();
+    p->set_id(absl::StrCat("p", i));
+    p->set_role("participant");
+    if (i == 1) p->add_forbidden_slots(3);
+    if (i == 3) p->add_forbidden_slots(6);
+  }
+  for (int a = 1; a <= 6; ++a) {
+    for (int b = a + 1; b <= 6; ++b) {
+      v1::EventMeeting* m = e->add_meetings();
+      m->set_a(absl::StrCat("p", a));
+      m->set_b(absl::StrCat("p", b));
+    }
+  }
+  v1::Event stored;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->UpsertEvent(&context, put, &stored).ok());
+  v1::BuildScheduleRequest request;
+  request.set_event_id("small");
+  v1::EventSchedule plain, closed;
+  ASSERT_TRUE(Build(request, &plain).ok());
+  request.set_close_gaps(true);
+  ASSERT_TRUE(Build(request, &closed).ok());
+  EXPECT_EQ(15, closed.meetings_size());
+  std::set<std::pair<std::string, int>> busy;
+  for (const auto& m : closed.meetings()) {
+    EXPECT_TRUE(busy.insert({m.a(), m.slot()}).second && busy.insert({m.b(), m.slot()}).second);
+    EXPECT_LE(m.table(), 3);
+  }
+  EXPECT_EQ(0, plain.idle_gaps_lower_bound());
+  EXPECT_GT(closed.idle_gaps(), 0);
+  EXPECT_EQ(closed.idle_gaps(), closed.idle_gaps_lower_bound());
+  EXPECT_LE(closed.idle_gaps(), plain.idle_gaps());
+}
+
 }  // namespace
 }  // namespace atable
