@@ -407,6 +407,7 @@ TEST(ScheduleTest, GapBoundCountsMeetingsThatCannotBeConsecutive) {
   EXPECT_EQ(0, IdleGapsLowerBound(p, p.meetings));
   p.meetings[0].fixed_slot = 0;
   EXPECT_EQ(1, IdleGapsLowerBound(p, p.meetings));  // slot 0, then the afternoon
+  EXPECT_EQ((std::vector<int>{1, 0, 0, 0}), IdleGapsLowerBounds(p, p.meetings));  // a's, not b's or c's
   auto s = Solve(p);
   ASSERT_OK(s);
   EXPECT_EQ(1, s->idle_gaps);
@@ -428,6 +429,33 @@ TEST(ScheduleTest, GapBoundCountsMeetingsThatCannotBeConsecutive) {
   }
   EXPECT_GE(compared, 20);
   EXPECT_GE(positive, 5);
+}
+
+// Three people meeting each other at one table in three slots: each alone could meet without a
+// wait, yet one of them always waits. The per-participant bounds say 0; closing gaps proves 1.
+TEST(ScheduleTest, ClosingGapsProvesMoreThanThePerParticipantBounds) {
+  Problem p;
+  p.slots = 3;
+  p.morning_slots = 3;
+  p.tables = 1;
+  for (const char* id : {"a", "b", "c"}) p.participants.push_back({id, id, Role::kParticipant});
+  for (auto [a, b] : {std::pair{0, 1}, std::pair{0, 2}, std::pair{1, 2}}) {
+    Meeting m;
+    m.a = a, m.b = b;
+    p.meetings.push_back(m);
+  }
+  EXPECT_EQ((std::vector<int>{0, 0, 0}), IdleGapsLowerBounds(p, p.meetings));
+  auto plain = Solve(p);
+  ASSERT_OK(plain);
+  EXPECT_EQ(1, plain->idle_gaps);
+  EXPECT_EQ(0, plain->idle_gaps_lower_bound);
+  SolveOptions options;
+  options.gap_conflicts = SolveOptions::kCloseGapsConflicts;
+  auto closed = Solve(p, options);
+  ASSERT_OK(closed);
+  EXPECT_EQ("", Violation(p, *closed));
+  EXPECT_EQ(1, closed->idle_gaps);
+  EXPECT_EQ(1, closed->idle_gaps_lower_bound);
 }
 
 // Closing gaps exactly from a poor start (a short search): every hard rule holds, the gaps equal

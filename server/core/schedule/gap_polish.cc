@@ -1,6 +1,9 @@
 #include "server/core/schedule/gap_polish.h"
 
+#include <algorithm>
+#include <functional>
 #include <initializer_list>
+#include <numeric>
 
 #include "cadical.hpp"
 
@@ -90,9 +93,11 @@ int GapsOfTimetable(const Problem& p, const std::vector<Meeting>& ms, const std:
 
 }  // namespace
 
-PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, int lower_bound, int conflicts,
-                         const std::function<bool()>& stop, std::vector<int>* slots) {
+PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& bounds,
+                         int conflicts, const std::function<bool()>& stop, std::vector<int>* slots) {
   PolishOutcome out;
+  const int lower_bound = std::accumulate(bounds.begin(), bounds.end(), 0);
+  out.lower_bound = lower_bound;
   out.gaps = GapsOfTimetable(p, ms, *slots);
   if (out.gaps <= lower_bound) {
     out.optimal = true;
@@ -154,6 +159,7 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, int l
     }
   }
   std::vector<int> gap_lits;
+  std::vector<int> tight;  // each: its participant has no more gaps than its own lower bound
   for (size_t i = 0; i < of.size(); ++i) {
     if (of[i].size() < 2) continue;
     const std::vector<int>& busy = busy_of[i];
@@ -176,9 +182,15 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, int l
       gaps_here.push_back(g);
     }
     gap_lits.insert(gap_lits.end(), gaps_here.begin(), gaps_here.end());
+    if (bounds[i] > 0 && !gaps_here.empty()) {
+      tight.push_back(enc.NewVar());
+      std::vector<int> r = enc.Counter(gaps_here, bounds[i] + 1, /*at_most_k=*/false);
+      enc.Clause({-tight.back(), -r[bounds[i] + 1]});
+    }
     // Redundant but a strong guide: without a gap, its meetings fill one window of consecutive slots.
     const int k = static_cast<int>(of[i].size());
     int compact = enc.NewVar();
+    if (bounds[i] == 0) tight.push_back(compact);
     gaps_here.push_back(compact);
     enc.Clause(gaps_here);
     std::vector<int> windows = {-compact};
@@ -200,14 +212,42 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, int l
   // at_least[j]: j gaps or more; assuming it false asks for fewer than j.
   std::vector<int> at_least = enc.Counter(gap_lits, out.gaps, /*at_most_k=*/false);
 
-  // At most `tables` meetings per slot.
-  for (int s = 0; s < S; ++s) {
-    std::vector<int> here;
-    for (int m : placed) {
-      if (x[m][s] != 0) here.push_back(x[m][s]);
+  // At most `tables` meetings per slot: added only for the slots a solution overfills (most days
+  // have tables to spare, and the counters would slow every search). A model still without some
+  // of them is a relaxation, so "none" from it is a proof all the same.
+  std::vector<bool> limited(S, false);
+  auto solve = [&](const std::function<void()>& assume, int budget) {
+    while (true) {
+      assume();
+      solver.limit("conflicts", budget);
+      int result = solver.solve();
+      if (result != 10) return result;
+      std::vector<int> over;  // read every slot before adding clauses (which ends the solution)
+      for (int s = 0; s < S; ++s) {
+        int taken = 0;
+        for (int m : placed) taken += x[m][s] != 0 && solver.val(x[m][s]) > 0;
+        if (taken > p.tables && !limited[s]) over.push_back(s);
+      }
+      for (int s : over) {
+        std::vector<int> here;
+        for (int m : placed) {
+          if (x[m][s] != 0) here.push_back(x[m][s]);
+        }
+        enc.Counter(here, p.tables, /*at_most_k=*/true);
+        limited[s] = true;
+      }
+      if (over.empty()) return result;
     }
-    if (static_cast<int>(here.size()) > p.tables) enc.Counter(here, p.tables, /*at_most_k=*/true);
-  }
+  };
+  auto read = [&] {
+    std::vector<int> found = *slots;
+    for (int m : placed) {
+      for (int s = 0; s < S; ++s) {
+        if (x[m][s] != 0 && solver.val(x[m][s]) > 0) found[m] = s;
+      }
+    }
+    return found;
+  };
 
   auto guide = [&](const std::vector<int>& timetable) {
     for (int m : placed) {
@@ -219,10 +259,23 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, int l
   guide(*slots);
   StopWhen terminator(stop);
   solver.connect_terminator(&terminator);
-  while (out.gaps > lower_bound) {
-    solver.assume(-at_least[out.gaps]);
-    solver.limit("conflicts", conflicts);
-    int result = solver.solve();
+  // First straight at the bound: every participant within its own bound (most of them gap-free,
+  // which the solver propagates far better than a count of all gaps).
+  int result = solve([&] {
+    for (int t : tight) solver.assume(t);
+  }, conflicts / 2);  // half: when no such timetable is found fast, the descent below still runs
+  if (result == 10) {
+    std::vector<int> found = read();
+    int gaps = GapsOfTimetable(p, ms, found);
+    if (gaps < out.gaps) {
+      *slots = std::move(found);
+      out.gaps = gaps;
+    }
+  } else if (result == 20) {
+    out.lower_bound = lower_bound + 1;  // no participant can keep to its own bound
+  }
+  while (out.gaps > out.lower_bound) {
+    result = solve([&] { solver.assume(-at_least[out.gaps]); }, conflicts);
     if (result == 20) {  // no timetable with fewer gaps
       out.optimal = true;
       break;
@@ -231,12 +284,7 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, int l
       out.stopped = terminator.stopped();
       break;
     }
-    std::vector<int> found = *slots;
-    for (int m : placed) {
-      for (int s = 0; s < S; ++s) {
-        if (x[m][s] != 0 && solver.val(x[m][s]) > 0) found[m] = s;
-      }
-    }
+    std::vector<int> found = read();
     int gaps = GapsOfTimetable(p, ms, found);
     if (gaps >= out.gaps) break;  // cannot happen with a sound model; never accept worse
     *slots = std::move(found);
@@ -244,7 +292,7 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, int l
     guide(*slots);
   }
   solver.disconnect_terminator();
-  if (out.gaps <= lower_bound) out.optimal = true;
+  if (out.gaps <= out.lower_bound) out.optimal = true;
   return out;
 }
 

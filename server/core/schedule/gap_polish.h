@@ -15,18 +15,22 @@ namespace atable::schedule {
 struct PolishOutcome {
   int gaps = 0;          // idle gaps of the timetable in `slots` at the end
   bool optimal = false;  // proven: no timetable of these meetings has fewer
+  int lower_bound = 0;   // proven: every timetable of these meetings has at least this many
   bool stopped = false;  // `stop` ended it
 };
 
 // Re-times the placed meetings (`(*slots)[m]` is the slot of `ms[m]`, -1 for one left unplaced,
 // which stays so) for fewer idle gaps under the same rules: each meeting in a slot AllowedSlots
-// gives it, one meeting per participant per slot, at most `p.tables` meetings per slot. `*slots`
-// receives each better timetable found. Each attempt at one gap fewer gets `conflicts` SAT
-// conflicts (so the same input gives the same result); it stops at `lower_bound`, when an attempt
-// runs out, or when `stop()` returns true (checked now and then). Problems above a size where the
-// model would cost more than it gives (thousands of meetings) are returned unchanged.
-PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, int lower_bound, int conflicts,
-                         const std::function<bool()>& stop, std::vector<int>* slots);
+// gives it, one meeting per participant per slot, at most `p.tables` meetings per slot. `bounds`
+// holds each participant's own lower bound (IdleGapsLowerBounds of the placed meetings). The first
+// attempt goes straight for their sum, each participant within its own bound; then each attempt
+// asks for one gap fewer than the best so far. `*slots` receives each better timetable found. Each
+// attempt gets `conflicts` SAT conflicts (so the same input gives the same result); it stops at
+// the bound, when an attempt runs out, or when `stop()` returns true (checked now and then).
+// Problems above a size where the model would cost more than it gives (thousands of meetings) are
+// returned unchanged.
+PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& bounds,
+                         int conflicts, const std::function<bool()>& stop, std::vector<int>* slots);
 
 }  // namespace atable::schedule
 

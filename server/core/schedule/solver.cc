@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <numeric>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -510,14 +511,14 @@ bool FillsWindow(const std::vector<SlotMask>& allowed, SlotMask window) {
 
 }  // namespace
 
-int IdleGapsLowerBound(const Problem& p, const std::vector<Meeting>& meetings) {
+std::vector<int> IdleGapsLowerBounds(const Problem& p, const std::vector<Meeting>& meetings) {
   std::vector<std::vector<SlotMask>> allowed(p.participants.size());
   for (const Meeting& m : meetings) {
     SlotMask a = AllowedSlots(p, m);
     allowed[m.a].push_back(a);
     allowed[m.b].push_back(a);
   }
-  int bound = 0;
+  std::vector<int> bound(p.participants.size(), 0);
   for (size_t i = 0; i < p.participants.size(); ++i) {
     const int count = static_cast<int>(allowed[i].size());
     if (count < 2 || count > p.slots) continue;
@@ -542,7 +543,7 @@ int IdleGapsLowerBound(const Problem& p, const std::vector<Meeting>& meetings) {
       ++used;
     }
     if (used > 1) {
-      bound += used - 1;
+      bound[i] = used - 1;
       continue;
     }
     // No gap means `count` consecutive slots that its meetings can fill, each where it may take
@@ -554,9 +555,14 @@ int IdleGapsLowerBound(const Problem& p, const std::vector<Meeting>& meetings) {
       SlotMask window = (count == kMaxSlots ? ~SlotMask{0} : (SlotMask{1} << count) - 1) << w;
       if ((reachable & window) == window) window_exists = FillsWindow(allowed[i], window);
     }
-    if (!window_exists) bound += 1;
+    if (!window_exists) bound[i] = 1;
   }
   return bound;
+}
+
+int IdleGapsLowerBound(const Problem& p, const std::vector<Meeting>& meetings) {
+  std::vector<int> bounds = IdleGapsLowerBounds(p, meetings);
+  return std::accumulate(bounds.begin(), bounds.end(), 0);
 }
 
 absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
@@ -619,7 +625,7 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
 
   // Local search: annealing from the construction, ending early at the lower bound.
   int lower_bound = IdleGapsLowerBound(p, ms);
-  int proven_gaps = 0;  // the fewest gaps of the placed meetings, when the SAT model proves it
+  int proven_gaps = 0;  // fewest gaps of the placed meetings proven by the SAT model (exact when optimal)
   int64_t budget = options.iterations > 0 ? options.iterations : std::clamp<int64_t>(15000LL * n, 400000, 12000000);
   Rng rng(options.seed);
   Annealer search(p, ms, st, rng, stop);
@@ -639,12 +645,12 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
     for (int m = 0; m < n; ++m) {
       if (best_slots[m] >= 0) placed.push_back(ms[m]);
     }
-    int placed_bound = IdleGapsLowerBound(p, placed);
+    std::vector<int> placed_bounds = IdleGapsLowerBounds(p, placed);
     report("closing gaps", 0, static_cast<int>(placed.size()), n - static_cast<int>(placed.size()),
            search.best_gaps());
-    PolishOutcome polished = PolishGaps(p, ms, placed_bound, options.gap_conflicts, stop, &best_slots);
+    PolishOutcome polished = PolishGaps(p, ms, placed_bounds, options.gap_conflicts, stop, &best_slots);
     if (polished.stopped) out.stopped_early = true;
-    if (polished.optimal) proven_gaps = polished.gaps;
+    proven_gaps = polished.optimal ? polished.gaps : polished.lower_bound;
   }
 
   // The best state found, with tables.

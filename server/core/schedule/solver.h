@@ -61,6 +61,8 @@ std::vector<Meeting> ChoosePairs(const Problem& problem, double* bound);
 // participant: how many runs of free slots its meetings must spread over, and one gap when no run
 // of consecutive slots can hold them all (each meeting where both sides and its session allow).
 int IdleGapsLowerBound(const Problem& problem, const std::vector<Meeting>& meetings);
+// The same count for each participant (indexed like problem.participants); they add up to the above.
+std::vector<int> IdleGapsLowerBounds(const Problem& problem, const std::vector<Meeting>& meetings);
 
 }  // namespace atable::schedule
 
