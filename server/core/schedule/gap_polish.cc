@@ -114,7 +114,9 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
     for (SlotMask a = AllowedSlots(p, ms[m]); a; a &= a - 1) ++per_slot[__builtin_ctzll(a)], ++slot_variables;
   }
   for (size_t n : per_slot) {
-    if (n > static_cast<size_t>(p.tables)) counter_variables += n * static_cast<size_t>(p.tables);
+    // At worst every slot gets both counters: over its n meetings up to the tables, and over up to
+    // 2n participants up to twice the tables.
+    if (n > static_cast<size_t>(p.tables)) counter_variables += 5 * n * static_cast<size_t>(p.tables);
   }
   if (placed.size() > kMaxMeetings || slot_variables > kMaxSlotVariables ||
       counter_variables > kMaxTableCounterVariables) {
@@ -234,6 +236,19 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
           if (x[m][s] != 0) here.push_back(x[m][s]);
         }
         enc.Counter(here, p.tables, /*at_most_k=*/true);
+        // The same limit counted over the participants busy in the slot (two per meeting): it
+        // propagates as soon as the gap-free windows settle who is busy, before the meetings.
+        here.clear();
+        for (size_t i = 0; i < of.size(); ++i) {
+          if (!busy_of[i].empty()) {
+            if (busy_of[i][s] != 0) here.push_back(busy_of[i][s]);
+            continue;
+          }
+          for (int m : of[i]) {
+            if (x[m][s] != 0) here.push_back(x[m][s]);
+          }
+        }
+        enc.Counter(here, 2 * p.tables, /*at_most_k=*/true);
         limited[s] = true;
       }
       if (over.empty()) return result;
