@@ -218,6 +218,27 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
   // have tables to spare, and the counters would slow every search). A model still without some
   // of them is a relaxation, so "none" from it is a proof all the same.
   std::vector<bool> limited(S, false);
+  auto limit_slot = [&](int s) {
+    std::vector<int> here;
+    for (int m : placed) {
+      if (x[m][s] != 0) here.push_back(x[m][s]);
+    }
+    enc.Counter(here, p.tables, /*at_most_k=*/true);
+    // The same limit counted over the participants busy in the slot (two per meeting): it
+    // propagates as soon as the gap-free windows settle who is busy, before the meetings.
+    here.clear();
+    for (size_t i = 0; i < of.size(); ++i) {
+      if (!busy_of[i].empty()) {
+        if (busy_of[i][s] != 0) here.push_back(busy_of[i][s]);
+        continue;
+      }
+      for (int m : of[i]) {
+        if (x[m][s] != 0) here.push_back(x[m][s]);
+      }
+    }
+    enc.Counter(here, 2 * p.tables, /*at_most_k=*/true);
+    limited[s] = true;
+  };
   auto solve = [&](const std::function<void()>& assume, int budget) {
     while (true) {
       assume();
@@ -230,27 +251,7 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
         for (int m : placed) taken += x[m][s] != 0 && solver.val(x[m][s]) > 0;
         if (taken > p.tables && !limited[s]) over.push_back(s);
       }
-      for (int s : over) {
-        std::vector<int> here;
-        for (int m : placed) {
-          if (x[m][s] != 0) here.push_back(x[m][s]);
-        }
-        enc.Counter(here, p.tables, /*at_most_k=*/true);
-        // The same limit counted over the participants busy in the slot (two per meeting): it
-        // propagates as soon as the gap-free windows settle who is busy, before the meetings.
-        here.clear();
-        for (size_t i = 0; i < of.size(); ++i) {
-          if (!busy_of[i].empty()) {
-            if (busy_of[i][s] != 0) here.push_back(busy_of[i][s]);
-            continue;
-          }
-          for (int m : of[i]) {
-            if (x[m][s] != 0) here.push_back(x[m][s]);
-          }
-        }
-        enc.Counter(here, 2 * p.tables, /*at_most_k=*/true);
-        limited[s] = true;
-      }
+      for (int s : over) limit_slot(s);
       if (over.empty()) return result;
     }
   };
