@@ -442,6 +442,15 @@ int Run() {
   std::printf("generated %zu providers, %zu offers in %zu communes in %.1f s\n", catalog.providers.size(),
               catalog.offers.size(), communes->communes().size(), Since(t0));
 
+  // The mix, checked before any server starts.
+  std::vector<MixQuery> mix = PartnerMix();
+  if (!absl::GetFlag(FLAGS_only).empty()) {  // a few queries alone, e.g. to profile them
+    mix.erase(std::remove_if(mix.begin(), mix.end(),
+                             [](const MixQuery& m) { return !absl::StrContains(m.name, absl::GetFlag(FLAGS_only)); }),
+              mix.end());
+    if (mix.empty()) return std::fprintf(stderr, "no query of the mix is named like --only\n"), 2;
+  }
+
   // A fresh server, with an organizer key (imports need a writer; searches are checked as well).
   std::string data = absl::GetFlag(FLAGS_data_dir);
   std::system(absl::StrCat("rm -rf ", data, " ", data, ".log").c_str());
@@ -535,13 +544,6 @@ int Run() {
 
   // Queries, once the server has settled (RocksDB compacts what the import wrote in the background).
   std::printf("server idle after %.0f s of background work\n", WaitUntilIdle(pid, 300));
-  std::vector<MixQuery> mix = PartnerMix();
-  if (!absl::GetFlag(FLAGS_only).empty()) {  // a few queries alone, e.g. to profile them
-    mix.erase(std::remove_if(mix.begin(), mix.end(),
-                             [](const MixQuery& m) { return !absl::StrContains(m.name, absl::GetFlag(FLAGS_only)); }),
-              mix.end());
-    if (mix.empty()) return std::fprintf(stderr, "no query of the mix is named like --only\n"), 2;
-  }
   // Each query three ways: with the total count (every match read); as a first page without it
   // (read in price order and stopped early where the query allows); and as that page carrying the
   // fields a partner's result list shows (read_mask) instead of whole offers.
