@@ -288,7 +288,7 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
       out.gaps = gaps;
     }
   } else if (result == 20) {
-    out.lower_bound = lower_bound + 1;  // no participant can keep to its own bound
+    out.lower_bound = lower_bound + 1;  // not every participant can keep to its own bound
   }
   while (out.gaps > out.lower_bound) {
     result = solve([&] { solver.assume(-at_least[out.gaps]); }, conflicts);
