@@ -474,11 +474,26 @@ TEST(ScheduleTest, ClosingGapsReachesAndProvesTheOptimum) {
     auto rough = Solve(p, options);
     ASSERT_OK(rough);
     options.gap_conflicts = SolveOptions::kCloseGapsConflicts;
+    std::vector<Progress> closing;  // the step's reports, one per better timetable found
+    options.progress = [&](const Progress& report) {
+      if (report.phase == "closing gaps") closing.push_back(report);
+    };
     auto s = Solve(p, options);
+    options.progress = nullptr;
     ASSERT_OK(s);
     if (!rough->unplaced.empty() || !s->unplaced.empty()) continue;
     ++compared;
     improved += s->idle_gaps < rough->idle_gaps;
+    if (s->idle_gaps < rough->idle_gaps) {
+      ASSERT_GE(closing.size(), 2u) << "instance " << instance;  // the start, then each improvement
+      EXPECT_EQ(rough->idle_gaps, closing.front().idle_gaps) << "instance " << instance;
+      EXPECT_EQ(s->idle_gaps, closing.back().idle_gaps) << "instance " << instance;
+      EXPECT_GT(closing.back().fraction, 0) << "instance " << instance;
+      EXPECT_LE(closing.back().fraction, 1) << "instance " << instance;
+      if (s->idle_gaps == IdleGapsLowerBound(p, p.meetings)) {  // down to the bound: the whole way
+        EXPECT_DOUBLE_EQ(1.0, closing.back().fraction) << "instance " << instance;
+      }
+    }
     EXPECT_EQ("", Violation(p, *s)) << "instance " << instance;
     EXPECT_EQ(exact, s->idle_gaps) << "instance " << instance;
     EXPECT_EQ(exact, s->idle_gaps_lower_bound) << "instance " << instance;

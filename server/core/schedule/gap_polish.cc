@@ -94,7 +94,8 @@ int GapsOfTimetable(const Problem& p, const std::vector<Meeting>& ms, const std:
 }  // namespace
 
 PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& bounds,
-                         int conflicts, const std::function<bool()>& stop, std::vector<int>* slots) {
+                         int conflicts, const std::function<bool()>& stop, std::vector<int>* slots,
+                         const std::function<void(int gaps)>& improved) {
   PolishOutcome out;
   const int lower_bound = std::accumulate(bounds.begin(), bounds.end(), 0);
   out.lower_bound = lower_bound;
@@ -286,6 +287,7 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
     if (gaps < out.gaps) {
       *slots = std::move(found);
       out.gaps = gaps;
+      if (improved) improved(gaps);
     }
   } else if (result == 20) {
     out.lower_bound = lower_bound + 1;  // not every participant can keep to its own bound
@@ -305,6 +307,7 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
     if (gaps >= out.gaps) break;  // cannot happen with a sound model; never accept worse
     *slots = std::move(found);
     out.gaps = gaps;
+    if (improved) improved(gaps);
     guide(*slots);
   }
   solver.disconnect_terminator();

@@ -29,8 +29,10 @@ struct PolishOutcome {
 // the bound, when an attempt runs out, or when `stop()` returns true (checked now and then).
 // Problems above a size where the model would cost more than it gives (thousands of meetings) are
 // returned unchanged.
+// `improved`, when set, is called with the gap count of each better timetable as it is found.
 PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& bounds,
-                         int conflicts, const std::function<bool()>& stop, std::vector<int>* slots);
+                         int conflicts, const std::function<bool()>& stop, std::vector<int>* slots,
+                         const std::function<void(int gaps)>& improved = {});
 
 }  // namespace atable::schedule
 

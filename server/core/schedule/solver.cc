@@ -646,9 +646,14 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
       if (best_slots[m] >= 0) placed.push_back(ms[m]);
     }
     std::vector<int> placed_bounds = IdleGapsLowerBounds(p, placed);
-    report("closing gaps", 0, static_cast<int>(placed.size()), n - static_cast<int>(placed.size()),
-           search.best_gaps());
-    PolishOutcome polished = PolishGaps(p, ms, placed_bounds, options.gap_conflicts, stop, &best_slots);
+    const int placed_count = static_cast<int>(placed.size()), from = search.best_gaps();
+    const int to = std::accumulate(placed_bounds.begin(), placed_bounds.end(), 0);
+    report("closing gaps", 0, placed_count, n - placed_count, from);
+    auto closer = [&](int gaps) {
+      double fraction = static_cast<double>(from - gaps) / std::max(1, from - to);
+      report("closing gaps", fraction, placed_count, n - placed_count, gaps);
+    };
+    PolishOutcome polished = PolishGaps(p, ms, placed_bounds, options.gap_conflicts, stop, &best_slots, closer);
     if (polished.stopped) out.stopped_early = true;
     proven_gaps = polished.optimal ? polished.gaps : polished.lower_bound;
   }

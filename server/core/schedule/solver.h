@@ -14,7 +14,7 @@
 namespace atable::schedule {
 
 struct Progress {
-  std::string phase;  // "choosing pairs", "placing", "improving"
+  std::string phase;  // "choosing pairs", "placing", "improving", "closing gaps", "done"
   double fraction = 0;  // of the phase, 0-1
   int placed = 0;
   int unplaced = 0;
