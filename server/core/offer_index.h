@@ -156,7 +156,12 @@ class OfferIndex {
     bool has_location = false;
   };
 
+  // Searching (offer_search.cc): the query in index terms, where its candidates come from, a
+  // version that passes every filter, and what checks them.
   struct Query;
+  struct Plan;
+  struct Match;
+  class Checker;
 
   static Hot HotOf(const Version& v);
   uint32_t Intern(absl::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -171,15 +176,24 @@ class OfferIndex {
   // Files the version in the ordered lists (see priced_ and by_id_): by id among every offer of its
   // sub-kind and cell, and among those of its classification level.
   void PostOrdered(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Entries of a posting list (0 for a key without one).
+  size_t ListSize(uint64_t key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The request's filters as the index's ids (`impossible` when one names a value never seen).
+  Query ResolveQuery(const v1::SearchOffersRequest& r) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The query's two most selective sources of candidates, and its circle's cells.
+  Plan PlanQuery(const Query& q) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Checks every candidate of the plan (each version of its smallest source, or those also in
+  // the second smallest when the smallest is large; every version when no filter has a list).
+  void CheckPlanned(const Plan& plan, const Checker& check) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Counts of the matches per kind, sub-kind, tag, commune and classification (top 50 each).
+  std::vector<v1::Facet> Facets(const std::vector<Match>& matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The map cells whose ordered lists hold every possible match of the query (its circle, or its
   // département when every offer there is located); false when there are none such.
   bool OrderedCells(const Query& q, const std::vector<uint64_t>& near_cells, std::vector<uint64_t>* cells) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // A first page sorted by price, read from the price-ordered lists in order until it is full.
   // False when the query does not suit them (then the caller reads every match).
-  struct Match;
-  template <typename Check>
-  bool FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const Check& check,
+  bool FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const Checker& check,
                         std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The sub-kinds and cells whose id lists hold every possible match of the query; false when
   // there are none such (no kind or sub-kind, or no cells: see OrderedCells).
@@ -187,21 +201,18 @@ class OfferIndex {
                      std::vector<uint64_t>* cells) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Checks the versions of the id lists of (sub-kind, `level`, cell), merged in id order from just
   // after `after_id`, until `matches` holds `wanted`.
-  template <typename Check>
   void MergeIdLists(const std::vector<int>& sub_kinds, const std::vector<uint64_t>& cells, int level,
-                    const std::string& after_id, size_t wanted, const Check& check,
+                    const std::string& after_id, size_t wanted, const Checker& check,
                     std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // A page in id order (no sort key), read from the id-ordered lists from just after `after_id`
   // until it is full. False when the query does not suit them.
-  template <typename Check>
   bool PageById(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const std::string& after_id,
-                const Check& check, std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+                const Checker& check, std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // A page sorted by classification (best level first, then id), read from the id lists of each
   // level from `from_level` down (from just after `after_id` in that one) until it is full. False
   // when the query does not suit them, or unclassified offers may belong on the page.
-  template <typename Check>
   bool PageByClassification(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, int from_level,
-                            const std::string& after_id, const Check& check, std::vector<Match>* matches) const
+                            const std::string& after_id, const Checker& check, std::vector<Match>* matches) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;

@@ -1,0 +1,850 @@
+// OfferIndex::Search: checks the request, resolves its values to the index's ids, plans it from
+// its most selective source, checks every filter on each candidate, and cuts the page.
+#include <algorithm>
+#include <cmath>
+#include <queue>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "server/core/offer_index.h"
+#include "server/core/offer_index_keys.h"
+#include "server/core/text.h"
+#include "server/core/wire.h"
+
+namespace atable {
+namespace {
+
+using offer_index_keys::CellOf;
+using offer_index_keys::DayNumber;
+using offer_index_keys::Key;
+using enum offer_index_keys::KeyType;
+using offer_index_keys::kTopLevel;
+using offer_index_keys::OrderedKey;
+using offer_index_keys::PairKey;
+
+// FNV-1a, stable across runs (page tokens name the query they belong to).
+uint64_t Fnv1a(absl::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  return h;
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+template <typename T>
+bool SortedContains(absl::Span<const T> v, T x) {
+  return std::binary_search(v.begin(), v.end(), x);
+}
+
+absl::Status CheckPoint(absl::string_view field, const v1::GeoPoint& p) {
+  if (!(p.latitude() >= -90 && p.latitude() <= 90)) return Invalid(absl::StrCat(field, ".latitude"), "must be in [-90, 90]");
+  if (!(p.longitude() >= -180 && p.longitude() <= 180)) return Invalid(absl::StrCat(field, ".longitude"), "must be in [-180, 180]");
+  return absl::OkStatus();
+}
+
+absl::Status CheckDate(absl::string_view field, const v1::Date& d) {
+  if (d.year() < 1900 || d.year() > 2200 || d.month() < 1 || d.month() > 12 || d.day() < 1 || d.day() > 31) {
+    return Invalid(field, "is not a valid date");
+  }
+  return absl::OkStatus();
+}
+
+// Page tokens: "revision|query hash|sort key|offer id", base64.
+struct Cursor {
+  uint64_t revision = 0;
+  uint64_t query_hash = 0;
+  double key = 0;
+  std::string id;
+};
+
+std::string EncodeCursor(const Cursor& c) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(c.revision, "|", c.query_hash, "|", absl::StrFormat("%a", c.key), "|", c.id));
+}
+
+bool DecodeCursor(absl::string_view token, Cursor* c) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return false;
+  std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
+  if (parts.size() != 4) return false;
+  if (!absl::SimpleAtoi(parts[0], &c->revision) || !absl::SimpleAtoi(parts[1], &c->query_hash)) return false;
+  std::string key(parts[2]);
+  char* end = nullptr;
+  c->key = std::strtod(key.c_str(), &end);
+  if (end == key.c_str() || *end != '\0') return false;
+  c->id = std::string(parts[3]);
+  return true;
+}
+
+// The Offer fields a read mask names (all for an empty mask or "*"); INVALID_ARGUMENT naming the
+// path that is not an Offer field.
+absl::StatusOr<FieldSet> OfferFieldsOf(const google::protobuf::FieldMask& mask) {
+  if (mask.paths_size() == 0) return kAllFields;
+  FieldSet fields = 0;
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    const std::string& path = mask.paths(i);
+    if (path == "*") return kAllFields;
+    const google::protobuf::FieldDescriptor* field = v1::Offer::descriptor()->FindFieldByName(path);
+    if (field == nullptr || field->number() >= 64) {
+      return Invalid(absl::StrCat("read_mask.paths[", i, "]"),
+                     absl::StrCat("\"", absl::CHexEscape(path.substr(0, 64)),
+                                  "\" is not a field of Offer (top-level fields only, such as id, title, prices)"));
+    }
+    fields |= FieldSet{1} << field->number();
+  }
+  return fields;
+}
+
+uint64_t QueryHash(const v1::SearchOffersRequest& request) {
+  v1::SearchOffersRequest q = request;
+  q.clear_page_token();
+  q.clear_page_size();
+  q.clear_include_facets();
+  q.clear_skip_total_count();
+  q.clear_read_mask();  // a walk may change the fields it reads between pages
+  std::string bytes;
+  google::protobuf::io::StringOutputStream out(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&out);
+  coded.SetSerializationDeterministic(true);
+  q.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return Fnv1a(bytes);
+}
+
+// What a request asks of its page, beyond the filters.
+struct PageRequest {
+  int page_size = kDefaultPageSize;
+  FieldSet fields = kAllFields;  // of each offer returned (the read mask)
+  uint64_t query_hash = 0;       // of the filters and sort, which a walk's pages share
+  bool has_cursor = false;       // a later page of a walk
+  Cursor cursor;
+};
+
+// Checks every field of the request (before the index's lock is taken): INVALID_ARGUMENT names
+// the first bad one.
+absl::StatusOr<PageRequest> CheckRequest(const v1::SearchOffersRequest& r) {
+  PageRequest page;
+  page.page_size = r.page_size() == 0 ? kDefaultPageSize : r.page_size();
+  if (page.page_size < 0 || page.page_size > kMaxPageSize) {
+    return Invalid("page_size", absl::StrCat("must be in 0-", kMaxPageSize));
+  }
+  for (int i = 0; i < r.kinds_size(); ++i) {
+    if (!v1::OfferKind_IsValid(r.kinds(i))) return Invalid(absl::StrCat("kinds[", i, "]"), "is not a known kind");
+  }
+  for (int i = 0; i < r.sub_kinds_size(); ++i) {
+    if (!v1::OfferSubKind_IsValid(r.sub_kinds(i))) return Invalid(absl::StrCat("sub_kinds[", i, "]"), "is not a known sub-kind");
+  }
+  if (r.price().min_amount_cents() < 0) return Invalid("price.min_amount_cents", "must not be negative");
+  if (r.price().max_amount_cents() < 0) return Invalid("price.max_amount_cents", "must not be negative");
+  if (r.price().max_amount_cents() != 0 && r.price().max_amount_cents() < r.price().min_amount_cents()) {
+    return Invalid("price.max_amount_cents", "is below min_amount_cents");
+  }
+  if (!v1::PriceUnit_IsValid(r.price().unit())) return Invalid("price.unit", "is not a known unit");
+  if (r.persons() < 0) return Invalid("persons", "must not be negative");
+  if (r.min_classification() < 0 || r.min_classification() > 5) return Invalid("min_classification", "must be in 0-5");
+  if (r.has_near()) {
+    if (auto s = CheckPoint("near.point", r.near().point()); !s.ok()) return s;
+    if (!(r.near().radius_km() > 0 && r.near().radius_km() <= 1000)) return Invalid("near.radius_km", "must be in (0, 1000]");
+  }
+  if (r.has_within()) {
+    if (auto s = CheckPoint("within.south_west", r.within().south_west()); !s.ok()) return s;
+    if (auto s = CheckPoint("within.north_east", r.within().north_east()); !s.ok()) return s;
+    if (r.within().north_east().latitude() < r.within().south_west().latitude()) {
+      return Invalid("within.north_east.latitude", "is south of south_west");
+    }
+  }
+  if (r.has_open()) {
+    if (auto s = CheckDate("open.start", r.open().start()); !s.ok()) return s;
+    if (auto s = CheckDate("open.end", r.open().end()); !s.ok()) return s;
+    if (DayNumber(r.open().end()) < DayNumber(r.open().start())) return Invalid("open.end", "is before start");
+  }
+  if (r.sort() == v1::SORT_ORDER_DISTANCE && !r.has_near()) return Invalid("sort", "SORT_ORDER_DISTANCE needs near");
+  if (!v1::SortOrder_IsValid(r.sort())) return Invalid("sort", "is not a known order");
+  if (r.text().size() > 1000) return Invalid("text", "is longer than 1000 bytes");
+  if (!IsValidUtf8(r.text())) return Invalid("text", "is not valid UTF-8");
+  size_t list_items = r.tags_all_size() + r.tags_any_size() + r.labels_size() + r.kinds_size() + r.sub_kinds_size();
+  if (list_items > 200) return Invalid("tags_all", "the query lists more than 200 values");
+  absl::StatusOr<FieldSet> fields = OfferFieldsOf(r.read_mask());
+  if (!fields.ok()) return fields.status();
+  page.fields = *fields;
+  page.query_hash = QueryHash(r);
+  page.has_cursor = !r.page_token().empty();
+  if (page.has_cursor && (!DecodeCursor(r.page_token(), &page.cursor) || page.cursor.query_hash != page.query_hash)) {
+    return Invalid("page_token", "does not belong to this query (filters and sort must stay the same)");
+  }
+  return page;
+}
+
+}  // namespace
+
+// The query in index terms.
+struct OfferIndex::Query {
+  static constexpr uint32_t kUnknown = std::numeric_limits<uint32_t>::max();
+  std::vector<int> kinds, sub_kinds;
+  std::vector<uint32_t> tags_all, tags_any, labels;
+  bool has_price = false;
+  int price_unit = 0;
+  int64_t price_min = 0, price_max = std::numeric_limits<int64_t>::max();
+  int32_t persons = 0;
+  int min_class = 0, class_scheme = 0;
+  uint32_t provider = 0, commune = 0, insee = 0, postcode = 0, departement = 0;
+  bool has_near = false;
+  double near_lat = 0, near_lon = 0, radius_km = 0;
+  bool has_box = false;
+  double south = 0, west = 0, north = 0, east = 0;
+  bool has_open = false;
+  int32_t open_from = 0, open_to = 0;
+  std::vector<std::vector<uint32_t>> words;  // per query word: the word ids that satisfy it
+  bool impossible = false;                    // a required value the index has never seen
+};
+
+// A match of a search: the version, its sort key, distance and relevance.
+struct OfferIndex::Match {
+  uint32_t ordinal;
+  double key;
+  double distance;
+  double relevance;
+};
+
+// Where a query's candidates come from: the two smallest sources, each a union of posting lists
+// (`best_disjoint`: no version is in two lists of the smallest, so none needs deduplicating);
+// and the circle's reach in degrees, with the map cells covering it when it is not too wide.
+struct OfferIndex::Plan {
+  std::vector<uint64_t> best_keys, second_keys;
+  size_t best = std::numeric_limits<size_t>::max(), second = std::numeric_limits<size_t>::max();
+  bool best_disjoint = true;
+  double near_dlat = 0, near_dlon = 0;
+  bool near_lon_box = false;  // whether a longitude band bounds the circle (not across +-180)
+  std::vector<uint64_t> near_cells;
+};
+
+size_t OfferIndex::ListSize(uint64_t key) const {
+  auto it = postings_.find(key);
+  return it == postings_.end() ? 0 : it->second.size();
+}
+
+OfferIndex::Query OfferIndex::ResolveQuery(const v1::SearchOffersRequest& r) const {
+  Query q;
+  for (int k : r.kinds()) q.kinds.push_back(k);
+  for (int k : r.sub_kinds()) q.sub_kinds.push_back(k);
+  for (auto* list : {&q.kinds, &q.sub_kinds}) {  // a value given twice must not read its lists twice
+    std::sort(list->begin(), list->end());
+    list->erase(std::unique(list->begin(), list->end()), list->end());
+  }
+  for (const std::string& t : r.tags_all()) {
+    uint32_t id = Lookup(FoldAccentsLower(t));
+    if (id == Query::kUnknown) q.impossible = true;
+    q.tags_all.push_back(id);
+  }
+  for (const std::string& t : r.tags_any()) {
+    uint32_t id = Lookup(FoldAccentsLower(t));
+    if (id != Query::kUnknown) q.tags_any.push_back(id);
+  }
+  if (r.tags_any_size() > 0 && q.tags_any.empty()) q.impossible = true;
+  for (const std::string& l : r.labels()) {
+    uint32_t id = Lookup(l);
+    if (id == Query::kUnknown) q.impossible = true;
+    q.labels.push_back(id);
+  }
+  std::sort(q.tags_all.begin(), q.tags_all.end());
+  std::sort(q.tags_any.begin(), q.tags_any.end());
+  auto exact = [&](const std::string& value, uint32_t* out) {
+    if (value.empty()) return;
+    *out = Lookup(value);
+    if (*out == Query::kUnknown || *out == 0) q.impossible = true;
+  };
+  exact(r.provider_id(), &q.provider);
+  exact(r.commune().empty() ? "" : NormalizePlaceName(r.commune()), &q.commune);
+  exact(r.insee_code(), &q.insee);
+  exact(r.postcode(), &q.postcode);
+  exact(r.departement(), &q.departement);
+  if (r.has_price()) {
+    q.has_price = true;
+    q.price_unit = r.price().unit();
+    q.price_min = r.price().min_amount_cents();
+    if (r.price().max_amount_cents() > 0) q.price_max = r.price().max_amount_cents();
+  }
+  q.persons = r.persons();
+  q.min_class = r.min_classification();
+  q.class_scheme = r.classification_scheme();
+  if (r.has_near()) {
+    q.has_near = true;
+    q.near_lat = r.near().point().latitude();
+    q.near_lon = r.near().point().longitude();
+    q.radius_km = r.near().radius_km();
+  }
+  if (r.has_within()) {
+    q.has_box = true;
+    q.south = r.within().south_west().latitude();
+    q.west = r.within().south_west().longitude();
+    q.north = r.within().north_east().latitude();
+    q.east = r.within().north_east().longitude();
+  }
+  if (r.has_open()) {
+    q.has_open = true;
+    q.open_from = DayNumber(r.open().start());
+    q.open_to = DayNumber(r.open().end());
+  }
+  std::vector<std::string> text_words = TextWords(r.text());
+  for (size_t i = 0; i < text_words.size(); ++i) {
+    std::vector<uint32_t> ids;
+    uint32_t id = Lookup(text_words[i]);
+    if (id != Query::kUnknown) ids.push_back(id);
+    if (i + 1 == text_words.size()) {  // the last word also as a prefix
+      for (auto it = words_.lower_bound(text_words[i]);
+           it != words_.end() && absl::StartsWith(*it, text_words[i]) && ids.size() < 500; ++it) {
+        uint32_t w = Lookup(*it);
+        if (w != id) ids.push_back(w);
+      }
+    }
+    if (ids.empty()) q.impossible = true;
+    std::sort(ids.begin(), ids.end());
+    q.words.push_back(std::move(ids));
+  }
+  return q;
+}
+
+OfferIndex::Plan OfferIndex::PlanQuery(const Query& q) const {
+  Plan plan;
+  auto consider = [&](std::vector<uint64_t> keys, bool disjoint) {
+    size_t total = 0;
+    for (uint64_t k : keys) total += ListSize(k);
+    if (total < plan.best) {
+      plan.second = plan.best;
+      plan.second_keys = std::move(plan.best_keys);
+      plan.best = total;
+      plan.best_keys = std::move(keys);
+      plan.best_disjoint = disjoint;
+    } else if (total < plan.second) {
+      plan.second = total;
+      plan.second_keys = std::move(keys);
+    }
+  };
+  auto keys_of = [](offer_index_keys::KeyType type, const auto& values) {
+    std::vector<uint64_t> keys;
+    for (auto v : values) keys.push_back(Key(type, static_cast<uint64_t>(v)));
+    return keys;
+  };
+  // The kinds or sub-kinds the query allows, for the paired keys.
+  std::vector<std::pair<offer_index_keys::KeyType, uint64_t>> kind_parts;  // (kKindCell or kSubKindCell, value)
+  if (!q.sub_kinds.empty()) {
+    for (int k : q.sub_kinds) kind_parts.emplace_back(kSubKindCell, static_cast<uint64_t>(k));
+  } else {
+    for (int k : q.kinds) kind_parts.emplace_back(kKindCell, static_cast<uint64_t>(k));
+  }
+  if (!q.kinds.empty()) consider(keys_of(kKind, q.kinds), true);
+  if (!q.sub_kinds.empty()) consider(keys_of(kSubKind, q.sub_kinds), true);
+  for (uint32_t t : q.tags_all) consider({Key(kTag, t)}, true);
+  if (!q.tags_any.empty()) consider(keys_of(kTag, q.tags_any), q.tags_any.size() == 1);
+  for (uint32_t l : q.labels) consider({Key(kLabel, l)}, true);
+  if (q.provider) consider({Key(kProvider, q.provider)}, true);
+  if (q.commune) consider({Key(kCommune, q.commune)}, true);
+  if (q.insee) consider({Key(kInsee, q.insee)}, true);
+  if (q.postcode) consider({Key(kPostcode, q.postcode)}, true);
+  if (q.departement) {
+    consider({Key(kDepartement, q.departement)}, true);
+    if (!kind_parts.empty()) {
+      std::vector<uint64_t> keys;
+      for (const auto& [type, k] : kind_parts) {
+        keys.push_back(PairKey(type == kSubKindCell ? kSubKindDepartement : kKindDepartement, k, q.departement));
+      }
+      consider(std::move(keys), true);
+    }
+  }
+  for (const auto& ids : q.words) consider(keys_of(kWord, ids), ids.size() == 1);
+  auto cells_of_box = [&](double s, double w, double n, double e) {
+    std::vector<uint64_t> cells;
+    double lat0 = std::floor(std::max(-90.0, s) * 10) / 10, lon0 = std::floor(std::max(-180.0, w) * 10) / 10;
+    for (double lat = lat0; lat <= n + 1e-9 && cells.size() < 100000; lat += 0.1) {
+      for (double lon = lon0; lon <= e + 1e-9 && cells.size() < 100000; lon += 0.1) {
+        cells.push_back(CellOf(lat + 0.05, lon + 0.05));
+      }
+    }
+    return cells;
+  };
+  auto consider_cells = [&](const std::vector<uint64_t>& cells) {
+    consider(keys_of(kCell, cells), true);
+    if (!kind_parts.empty()) {
+      std::vector<uint64_t> keys;
+      for (uint64_t cell : cells) {
+        for (const auto& [type, k] : kind_parts) keys.push_back(PairKey(type, k, cell));
+      }
+      consider(std::move(keys), true);
+    }
+  };
+  if (q.has_near) {
+    plan.near_dlat = q.radius_km / 111.19;
+    double coslat = std::max(0.01, std::cos(std::min(89.0, std::abs(q.near_lat) + plan.near_dlat) * M_PI / 180));
+    plan.near_dlon = std::min(180.0, q.radius_km / (111.19 * coslat));
+    plan.near_lon_box = q.near_lon - plan.near_dlon > -180 && q.near_lon + plan.near_dlon < 180;
+    if (q.near_lat + plan.near_dlat < 90 && q.near_lat - plan.near_dlat > -90 && plan.near_lon_box &&
+        plan.near_dlat * plan.near_dlon < 400) {
+      plan.near_cells = cells_of_box(q.near_lat - plan.near_dlat, q.near_lon - plan.near_dlon,
+                                     q.near_lat + plan.near_dlat, q.near_lon + plan.near_dlon);
+      consider_cells(plan.near_cells);
+    }
+  }
+  if (q.has_box && q.west <= q.east && (q.north - q.south) * (q.east - q.west) < 400) {
+    consider_cells(cells_of_box(q.south, q.west, q.north, q.east));
+  }
+  return plan;
+}
+
+// Checks every filter of the query on a version, the packed facts first and the rest of the
+// version last, and records each version that passes as a match with its sort key.
+class OfferIndex::Checker {
+ public:
+  Checker(const OfferIndex& index, const Query& q, const Plan& plan, uint64_t as_of, v1::SortOrder sort,
+          std::vector<Match>* matches, int64_t* checked)
+      : index_(index), q_(q), plan_(plan), as_of_(as_of), sort_(sort), matches_(matches), checked_(checked) {
+    // Each query word's ids (sorted) with their inverse document frequency, worked out once.
+    const double n_docs = static_cast<double>(std::max<size_t>(1, index.live_.size()));
+    word_idf_.resize(q.words.size());
+    for (size_t i = 0; i < q.words.size(); ++i) {
+      for (uint32_t w : q.words[i]) {
+        auto df = static_cast<double>(index.ListSize(Key(kWord, w)));
+        word_idf_[i].emplace_back(w, std::log(1 + n_docs / (1 + df)));
+      }
+    }
+  }
+
+  void operator()(uint32_t o) const {
+    const Query& q = q_;
+    ++*checked_;
+    const Hot& h = index_.hot_[o];
+    if (h.born > as_of_ || as_of_ >= h.died) return;
+    if (!q.sub_kinds.empty() && std::find(q.sub_kinds.begin(), q.sub_kinds.end(), h.sub_kind) == q.sub_kinds.end()) return;
+    if (!q.kinds.empty() && std::find(q.kinds.begin(), q.kinds.end(), h.kind) == q.kinds.end()) return;
+    if (q.persons > 0 && (h.max_persons == 0 || h.max_persons < q.persons || h.min_persons > q.persons)) return;
+    if (q.min_class > 0 && (h.class_level < q.min_class || (q.class_scheme != 0 && h.class_scheme != q.class_scheme))) return;
+    if (q.provider && h.provider != q.provider) return;
+    if (q.commune && h.commune != q.commune) return;
+    if (q.insee && h.insee != q.insee) return;
+    if (q.postcode && h.postcode != q.postcode) return;
+    if (q.departement && h.departement != q.departement) return;
+    const Version& v = index_.versions_[o];
+    double distance = 0;
+    if (q.has_near) {
+      if (!h.has_location || std::abs(h.lat - q.near_lat) > plan_.near_dlat + 0.01) return;
+      if (plan_.near_lon_box && std::abs(h.lon - q.near_lon) > plan_.near_dlon + 0.01) return;
+      distance = DistanceKm(q.near_lat, q.near_lon, v.lat, v.lon);
+      if (distance > q.radius_km) return;
+    }
+    if (q.has_box) {
+      if (!h.has_location || v.lat < q.south || v.lat > q.north) return;
+      bool inside = q.west <= q.east ? (v.lon >= q.west && v.lon <= q.east) : (v.lon >= q.west || v.lon <= q.east);
+      if (!inside) return;
+    }
+    for (uint32_t t : q.tags_all) if (!SortedContains(v.tags(), t)) return;
+    if (!q.tags_any.empty()) {
+      bool any = false;
+      for (uint32_t t : q.tags_any) any = any || SortedContains(v.tags(), t);
+      if (!any) return;
+    }
+    for (uint32_t l : q.labels) if (!SortedContains(v.labels(), l)) return;
+    int64_t best_price = std::numeric_limits<int64_t>::max();
+    int64_t top_price = -1;
+    for (const auto& p : v.prices) {
+      if (q.price_unit != 0 && p.unit != q.price_unit) continue;
+      if (q.has_price && (p.max < q.price_min || p.min > q.price_max)) continue;
+      best_price = std::min(best_price, p.min);
+      top_price = std::max(top_price, p.min);
+    }
+    if (q.has_price && top_price < 0) return;
+    if (q.has_open && !v.open.empty()) {
+      bool open = false;
+      for (const auto& [s, e] : v.open) open = open || (s <= q.open_to && e >= q.open_from);
+      if (!open) return;
+    }
+    double relevance = 0;
+    for (const auto& ids : word_idf_) {
+      double best_word = BestIn(ids, v.body_words(), 1.0, BestIn(ids, v.title_words(), 2.0, 0.0));
+      if (best_word == 0) return;
+      relevance += best_word;
+    }
+    double key = 0;
+    constexpr double kLast = std::numeric_limits<double>::infinity();
+    switch (sort_) {
+      case v1::SORT_ORDER_UNSPECIFIED:
+      case v1::SORT_ORDER_RELEVANCE:
+        key = q.words.empty() ? 0 : -relevance;
+        break;
+      case v1::SORT_ORDER_PRICE_ASCENDING:
+        if (!q.has_price) {
+          for (const auto& p : v.prices) {
+            if (q.price_unit == 0 || p.unit == q.price_unit) best_price = std::min(best_price, p.min);
+          }
+        }
+        key = best_price == std::numeric_limits<int64_t>::max() ? kLast : static_cast<double>(best_price);
+        break;
+      case v1::SORT_ORDER_PRICE_DESCENDING:
+        if (!q.has_price) {
+          for (const auto& p : v.prices) {
+            if (q.price_unit == 0 || p.unit == q.price_unit) top_price = std::max(top_price, p.min);
+          }
+        }
+        key = top_price < 0 ? kLast : -static_cast<double>(top_price);
+        break;
+      case v1::SORT_ORDER_DISTANCE:
+        key = distance;
+        break;
+      case v1::SORT_ORDER_CLASSIFICATION:
+        key = -h.class_level;
+        break;
+      case v1::SORT_ORDER_UPDATE_TIME:
+        key = -static_cast<double>(v.update_micros);
+        break;
+      default:
+        break;
+    }
+    matches_->push_back({o, key, distance, relevance});
+  }
+
+  // Checks a list of candidates in turn. Checking is mostly waiting for memory (a candidate's
+  // facts, its version, its words and prices, scattered over the index), so the facts of the
+  // candidates a few places ahead are asked for first.
+  void InTurn(const std::vector<uint32_t>& list) const {
+    constexpr size_t kAhead = 16, kNear = 6;
+    const size_t n = list.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) {
+        const uint32_t o = list[i + kAhead];
+        __builtin_prefetch(&index_.hot_[o]);
+        __builtin_prefetch(&index_.versions_[o].lat);
+        __builtin_prefetch(&index_.versions_[o].facts);
+      }
+      if (i + kNear < n) {
+        const Version& v = index_.versions_[list[i + kNear]];
+        __builtin_prefetch(v.facts.data());
+        __builtin_prefetch(v.prices.data());
+      }
+      (*this)(list[i]);
+    }
+  }
+
+ private:
+  // The best weight of a query word (`ids`, with their idf) among `words`, or `best` if higher.
+  static double BestIn(const std::vector<std::pair<uint32_t, double>>& ids, absl::Span<const uint32_t> words,
+                       double weight, double best) {
+    for (uint32_t w : words) {
+      auto it = std::lower_bound(ids.begin(), ids.end(), w, [](const auto& e, uint32_t x) { return e.first < x; });
+      if (it != ids.end() && it->first == w) best = std::max(best, weight * it->second);
+    }
+    return best;
+  }
+
+  const OfferIndex& index_;
+  const Query& q_;
+  const Plan& plan_;
+  const uint64_t as_of_;
+  const v1::SortOrder sort_;
+  std::vector<std::vector<std::pair<uint32_t, double>>> word_idf_;  // per query word: (id, idf), by id
+  std::vector<Match>* matches_;
+  int64_t* checked_;
+};
+
+bool OfferIndex::OrderedCells(const Query& q, const std::vector<uint64_t>& near_cells,
+                              std::vector<uint64_t>* cells) const {
+  cells->clear();
+  if (q.has_near) {
+    *cells = near_cells;  // empty when the circle is too wide for cells
+  } else if (q.departement) {
+    auto unlocated = unlocated_.find(q.departement);
+    if (unlocated != unlocated_.end() && unlocated->second > 0) return false;  // the lists miss those
+    auto it = departement_cells_.find(q.departement);
+    if (it != departement_cells_.end()) cells->assign(it->second.begin(), it->second.end());
+  }
+  return !cells->empty();
+}
+
+bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                                  const Checker& check, std::vector<Match>* matches) const {
+  std::vector<uint64_t> cells;
+  if (q.sub_kinds.empty() || !OrderedCells(q, near_cells, &cells)) return false;
+  // Every list of the query's sub-kinds, unit and cells, merged cheapest first. A version's key
+  // for the query is never below its key in the list (a price range can only set aside its
+  // cheapest prices), so once `page_size + 1` matches are found, a list key above the highest of
+  // them ends the read.
+  struct Head {
+    double price;
+    const Priced* at;
+    const Priced* end;
+  };
+  auto later = [](const Head& a, const Head& b) { return a.price > b.price; };
+  std::vector<Head> heads;
+  for (int sub_kind : q.sub_kinds) {
+    for (uint64_t cell : cells) {
+      auto it = priced_.find(OrderedKey(sub_kind, q.price_unit, cell));
+      if (it == priced_.end() || it->second.empty()) continue;
+      heads.push_back({it->second.front().price, it->second.data(), it->second.data() + it->second.size()});
+    }
+  }
+  std::make_heap(heads.begin(), heads.end(), later);
+  const size_t wanted = static_cast<size_t>(page_size) + 1;
+  std::priority_queue<double> lowest;  // the `wanted` lowest keys of the matches so far
+  while (!heads.empty()) {
+    std::pop_heap(heads.begin(), heads.end(), later);
+    Head& head = heads.back();
+    if (lowest.size() == wanted && head.price > lowest.top()) return true;
+    size_t before = matches->size();
+    check(head.at->ordinal);
+    if (matches->size() > before) {
+      lowest.push(matches->back().key);
+      if (lowest.size() > wanted) lowest.pop();
+    }
+    if (++head.at == head.end) {
+      heads.pop_back();
+    } else {
+      head.price = head.at->price;
+      std::push_heap(heads.begin(), heads.end(), later);
+    }
+  }
+  // Every list read: complete, unless offers without a price in the unit may match (they come last).
+  return lowest.size() == wanted || q.has_price;
+}
+
+bool OfferIndex::IdListSources(const Query& q, const std::vector<uint64_t>& near_cells, std::vector<int>* sub_kinds,
+                               std::vector<uint64_t>* cells) const {
+  *sub_kinds = q.sub_kinds;
+  if (sub_kinds->empty()) {  // the sub-kinds of the query's kinds (check() still filters by kind)
+    if (q.kinds.empty()) return false;
+    for (int kind : q.kinds) {
+      auto it = kind_sub_kinds_.find(kind);
+      if (it != kind_sub_kinds_.end()) sub_kinds->insert(sub_kinds->end(), it->second.begin(), it->second.end());
+    }
+  }
+  return OrderedCells(q, near_cells, cells);
+}
+
+void OfferIndex::MergeIdLists(const std::vector<int>& sub_kinds, const std::vector<uint64_t>& cells, int level,
+                              const std::string& after_id, size_t wanted, const Checker& check,
+                              std::vector<Match>* matches) const {
+  struct Head {
+    const std::string* id;
+    const uint32_t* at;
+    const uint32_t* end;
+  };
+  auto later = [](const Head& a, const Head& b) { return *a.id > *b.id; };
+  std::vector<Head> heads;
+  for (int sub_kind : sub_kinds) {
+    for (uint64_t cell : cells) {
+      auto it = by_id_.find(OrderedKey(sub_kind, level, cell));
+      if (it == by_id_.end()) continue;
+      const std::vector<uint32_t>& ids = it->second;
+      auto from = after_id.empty() ? ids.begin()
+                                   : std::upper_bound(ids.begin(), ids.end(), after_id, [&](const std::string& id, uint32_t o) {
+                                       return id < versions_[o].id;
+                                     });
+      if (from == ids.end()) continue;
+      heads.push_back({&versions_[*from].id, &*from, ids.data() + ids.size()});
+    }
+  }
+  std::make_heap(heads.begin(), heads.end(), later);
+  while (!heads.empty() && matches->size() < wanted) {
+    std::pop_heap(heads.begin(), heads.end(), later);
+    Head& head = heads.back();
+    check(*head.at);
+    if (++head.at == head.end) {
+      heads.pop_back();
+    } else {
+      head.id = &versions_[*head.at].id;
+      std::push_heap(heads.begin(), heads.end(), later);
+    }
+  }
+}
+
+bool OfferIndex::PageById(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                          const std::string& after_id, const Checker& check, std::vector<Match>* matches) const {
+  std::vector<int> sub_kinds;
+  std::vector<uint64_t> cells;
+  if (!IdListSources(q, near_cells, &sub_kinds, &cells)) return false;
+  // The first page_size + 1 matches are the page and tell whether there is a next one.
+  MergeIdLists(sub_kinds, cells, /*level=*/0, after_id, static_cast<size_t>(page_size) + 1, check, matches);
+  return true;
+}
+
+bool OfferIndex::PageByClassification(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                                      int from_level, const std::string& after_id, const Checker& check,
+                                      std::vector<Match>* matches) const {
+  std::vector<int> sub_kinds;
+  std::vector<uint64_t> cells;
+  if (!IdListSources(q, near_cells, &sub_kinds, &cells)) return false;
+  // Best level first, each level in id order: the order of the classification sort.
+  const size_t wanted = static_cast<size_t>(page_size) + 1;
+  for (int level = from_level; level >= std::max(q.min_class, 1) && matches->size() < wanted; --level) {
+    MergeIdLists(sub_kinds, cells, level, level == from_level ? after_id : std::string(), wanted, check, matches);
+  }
+  // Unclassified offers come after level 1 and are in no level's list.
+  return matches->size() >= wanted || q.min_class >= 1;
+}
+
+void OfferIndex::CheckPlanned(const Plan& plan, const Checker& check) const {
+  if (plan.best == std::numeric_limits<size_t>::max()) {  // no filter has a posting list: scan all
+    for (uint32_t o = 0; o < hot_.size(); ++o) check(o);
+  } else if (plan.best > 4096 && plan.second / 32 <= plan.best) {
+    // Mark the smallest source's versions, then check those of the second source that are marked
+    // (each once: its mark is cleared), rather than every version of the smallest.
+    std::vector<uint64_t> marked((versions_.size() + 63) / 64, 0);
+    for (uint64_t k : plan.best_keys) {
+      auto it = postings_.find(k);
+      if (it != postings_.end()) for (uint32_t o : it->second) marked[o >> 6] |= uint64_t{1} << (o & 63);
+    }
+    std::vector<uint32_t> both;
+    for (uint64_t k : plan.second_keys) {
+      auto it = postings_.find(k);
+      if (it == postings_.end()) continue;
+      for (uint32_t o : it->second) {
+        uint64_t bit = uint64_t{1} << (o & 63);
+        if (!(marked[o >> 6] & bit)) continue;
+        marked[o >> 6] &= ~bit;
+        both.push_back(o);
+      }
+    }
+    check.InTurn(both);
+  } else if (plan.best_disjoint) {
+    for (uint64_t k : plan.best_keys) {
+      auto it = postings_.find(k);
+      if (it != postings_.end()) check.InTurn(it->second);
+    }
+  } else {
+    std::vector<uint32_t> candidates;
+    candidates.reserve(plan.best);
+    for (uint64_t k : plan.best_keys) {
+      auto it = postings_.find(k);
+      if (it != postings_.end()) candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    check.InTurn(candidates);
+  }
+}
+
+std::vector<v1::Facet> OfferIndex::Facets(const std::vector<Match>& matches) const {
+  absl::flat_hash_map<std::string, int64_t> kinds, sub_kinds, tags, communes, levels;
+  for (const Match& m : matches) {
+    const Version& v = versions_[m.ordinal];
+    ++kinds[v1::OfferKind_Name(v.kind)];
+    ++sub_kinds[v1::OfferSubKind_Name(v.sub_kind)];
+    for (uint32_t t : v.tags()) ++tags[names_[t]];
+    if (v.insee) ++communes[names_[v.insee]];
+    ++levels[absl::StrCat(v.class_level)];
+  }
+  std::vector<v1::Facet> facets;
+  auto facet = [&](const std::string& name, const absl::flat_hash_map<std::string, int64_t>& counts) {
+    std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    v1::Facet f;
+    f.set_name(name);
+    for (size_t i = 0; i < sorted.size() && i < 50; ++i) {
+      v1::FacetCount* c = f.add_counts();
+      c->set_value(sorted[i].first);
+      c->set_count(sorted[i].second);
+    }
+    facets.push_back(std::move(f));
+  };
+  facet("kind", kinds);
+  facet("sub_kind", sub_kinds);
+  facet("tag", tags);
+  facet("commune", communes);
+  facet("classification", levels);
+  return facets;
+}
+
+absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& r) const {
+  absl::StatusOr<PageRequest> page = CheckRequest(r);
+  if (!page.ok()) return page.status();
+  const bool has_cursor = page->has_cursor;
+  const Cursor& cursor = page->cursor;
+
+  absl::ReaderMutexLock lock(&mu_);
+  const uint64_t as_of = has_cursor ? cursor.revision : revision_;
+  if (as_of < horizon_) {
+    return absl::FailedPreconditionError(
+        "page_token: the walk is too old and its snapshot is gone; start the search again");
+  }
+  if (as_of > revision_) return Invalid("page_token", "is from the future");
+  const Query q = ResolveQuery(r);
+  SearchOutcome out;
+  out.revision = as_of;
+  if (q.impossible) return out;
+  const Plan plan = PlanQuery(q);
+  std::vector<Match> matches;
+  const Checker check(*this, q, plan, as_of, r.sort(), &matches, &out.candidates);
+
+  // Without the total count, some pages are read in their order and stop once full.
+  bool read = false;
+  if (r.skip_total_count() && !r.include_facets()) {
+    bool no_key = (r.sort() == v1::SORT_ORDER_UNSPECIFIED || r.sort() == v1::SORT_ORDER_RELEVANCE) && q.words.empty();
+    if (r.sort() == v1::SORT_ORDER_PRICE_ASCENDING && !has_cursor) {
+      read = FirstPageByPrice(q, page->page_size, plan.near_cells, check, &matches);
+    } else if (no_key && (!has_cursor || cursor.key == 0)) {
+      read = PageById(q, page->page_size, plan.near_cells, has_cursor ? cursor.id : std::string(), check, &matches);
+    } else if (r.sort() == v1::SORT_ORDER_CLASSIFICATION && (!has_cursor || (cursor.key < 0 && cursor.key >= -kTopLevel))) {
+      int from_level = has_cursor ? static_cast<int>(-cursor.key) : kTopLevel;
+      read = PageByClassification(q, page->page_size, plan.near_cells, from_level,
+                                  has_cursor ? cursor.id : std::string(), check, &matches);
+    }
+    if (!read) matches.clear(), out.candidates = 0;
+  }
+  if (!read) CheckPlanned(plan, check);
+  out.total_count = r.skip_total_count() ? 0 : static_cast<int64_t>(matches.size());
+  if (r.include_facets() && !has_cursor) out.facets = Facets(matches);
+
+  // The page: matches after the cursor, in (key, id) order.
+  auto before = [&](const Match& a, const Match& b) {
+    if (a.key != b.key) return a.key < b.key;
+    return versions_[a.ordinal].id < versions_[b.ordinal].id;
+  };
+  if (has_cursor) {
+    matches.erase(std::remove_if(matches.begin(), matches.end(),
+                                 [&](const Match& m) {
+                                   if (m.key != cursor.key) return m.key < cursor.key;
+                                   return versions_[m.ordinal].id <= cursor.id;
+                                 }),
+                  matches.end());
+  }
+  size_t take = std::min(matches.size(), static_cast<size_t>(page->page_size));
+  std::partial_sort(matches.begin(), matches.begin() + static_cast<long>(take), matches.end(), before);
+  for (size_t i = 0; i < take; ++i) {
+    const Version& v = versions_[matches[i].ordinal];
+    SearchOutcome::Hit hit{{}, matches[i].distance, matches[i].relevance};
+    if (page->fields == kAllFields) {
+      hit.offer_bytes = v.bytes;
+    } else {
+      AppendFields(v.bytes, page->fields, &hit.offer_bytes);  // the index's own serialization: well-formed
+    }
+    if (v.inherited_location && (page->fields >> v1::Offer::kLocationFieldNumber & 1)) {
+      // Appending a field to a serialized message sets it: show the provider's location.
+      v1::GeoPoint point;
+      point.set_latitude(v.lat);
+      point.set_longitude(v.lon);
+      std::string field = point.SerializeAsString();
+      hit.offer_bytes.push_back(static_cast<char>((v1::Offer::kLocationFieldNumber << 3) | 2));
+      hit.offer_bytes.push_back(static_cast<char>(field.size()));  // < 128 bytes
+      hit.offer_bytes += field;
+    }
+    out.hits.push_back(std::move(hit));
+  }
+  if (matches.size() > take && take > 0) {
+    Cursor next;
+    next.revision = as_of;
+    next.query_hash = page->query_hash;
+    next.key = matches[take - 1].key;
+    next.id = versions_[matches[take - 1].ordinal].id;
+    out.next_page_token = EncodeCursor(next);
+  }
+  return out;
+}
+
+}  // namespace atable
