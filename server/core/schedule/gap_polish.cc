@@ -91,6 +91,199 @@ int GapsOfTimetable(const Problem& p, const std::vector<Meeting>& ms, const std:
   return gaps;
 }
 
+// The timetable of the placed meetings as clauses: x[m][s] (meeting m in slot s), each
+// participant's busy slots, its gaps and its gap-free windows; the per-slot table limits join
+// later, slot by slot, when a solution overfills one.
+class GapModel {
+ public:
+  GapModel(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& placed,
+           const std::vector<int>& bounds, CaDiCaL::Solver* solver)
+      : p_(p), ms_(ms), placed_(placed), solver_(solver), enc_(solver), limited_(p.slots, false) {
+    AddMeetingSlots();
+    AddBusySlots();
+    for (size_t i = 0; i < of_.size(); ++i) {
+      if (of_[i].size() >= 2) AddGapsAndWindows(i, bounds[i]);
+    }
+  }
+
+  // Literals that each keep a participant within its own lower bound.
+  const std::vector<int>& tight() const { return tight_; }
+
+  // Returns at_least with at_least[j] (1 <= j <= k) true whenever there are j gaps or more;
+  // assuming it false asks for fewer than j.
+  std::vector<int> GapCounter(int k) { return enc_.Counter(gap_lits_, k, /*at_most_k=*/false); }
+
+  // Solves under the assumptions `assume` makes, within `budget` conflicts; a solution that
+  // overfills slots gets their table limits added and the model is solved again. Returns 10
+  // (a timetable within the limits), 20 (none exists) or 0 (out of budget, or stopped).
+  int Solve(const std::function<void()>& assume, int budget) {
+    while (true) {
+      assume();
+      solver_->limit("conflicts", budget);
+      int result = solver_->solve();
+      if (result != 10) return result;
+      std::vector<int> over;  // read every slot before adding clauses (which ends the solution)
+      for (int s = 0; s < p_.slots; ++s) {
+        int taken = 0;
+        for (int m : placed_) taken += x_[m][s] != 0 && solver_->val(x_[m][s]) > 0;
+        if (taken > p_.tables && !limited_[s]) over.push_back(s);
+      }
+      for (int s : over) LimitSlot(s);
+      if (over.empty()) return result;
+    }
+  }
+
+  // The solution's timetable: `slots` with each placed meeting in the slot the solution gives it.
+  std::vector<int> Read(const std::vector<int>& slots) const {
+    std::vector<int> found = slots;
+    for (int m : placed_) {
+      for (int s = 0; s < p_.slots; ++s) {
+        if (x_[m][s] != 0 && solver_->val(x_[m][s]) > 0) found[m] = s;
+      }
+    }
+    return found;
+  }
+
+  // Points the search at `timetable` (the solver's first guesses).
+  void Guide(const std::vector<int>& timetable) {
+    for (int m : placed_) {
+      for (int s = 0; s < p_.slots; ++s) {
+        if (x_[m][s] != 0) solver_->phase(s == timetable[m] ? x_[m][s] : -x_[m][s]);
+      }
+    }
+  }
+
+ private:
+  // Each placed meeting in exactly one of its allowed slots.
+  void AddMeetingSlots() {
+    x_.resize(ms_.size());
+    for (int m : placed_) {
+      x_[m].assign(p_.slots, 0);
+      std::vector<int> options;
+      for (SlotMask a = AllowedSlots(p_, ms_[m]); a; a &= a - 1) {
+        int s = __builtin_ctzll(a);
+        x_[m][s] = enc_.NewVar();
+        options.push_back(x_[m][s]);
+      }
+      enc_.Clause(options);
+      enc_.AtMostOne(options, /*pairwise_up_to=*/24);  // pairwise propagates best, and a day has few slots
+    }
+  }
+
+  // busy_[i][s]: participant i (with two meetings or more) has its one meeting of slot s.
+  void AddBusySlots() {
+    of_.resize(p_.participants.size());
+    for (int m : placed_) of_[ms_[m].a].push_back(m), of_[ms_[m].b].push_back(m);
+    busy_.resize(of_.size());
+    for (size_t i = 0; i < of_.size(); ++i) {
+      if (of_[i].size() < 2) continue;
+      std::vector<int>& busy = busy_[i];
+      busy.assign(p_.slots, 0);
+      for (int s = 0; s < p_.slots; ++s) {
+        std::vector<int> here;
+        for (int m : of_[i]) {
+          if (x_[m][s] != 0) here.push_back(x_[m][s]);
+        }
+        if (here.empty()) continue;
+        busy[s] = enc_.NewVar();
+        for (int l : here) enc_.Clause({-l, busy[s]});
+        here.push_back(-busy[s]);
+        enc_.Clause(here);  // busy only with a meeting
+        here.pop_back();
+        enc_.AtMostOne(here);
+      }
+    }
+  }
+
+  // Participant i's gaps (each busy run that a later one follows ends one), the literal keeping
+  // it within `bound` of them, and its gap-free windows.
+  void AddGapsAndWindows(size_t i, int bound) {
+    const int S = p_.slots;
+    const std::vector<int>& busy = busy_[i];
+    // later[s]: busy at some slot after s.
+    std::vector<int> later(S, 0), gaps_here;
+    for (int s = S - 2; s >= 0; --s) {
+      if (busy[s + 1] == 0 && later[s + 1] == 0) continue;
+      later[s] = enc_.NewVar();
+      if (busy[s + 1] != 0) enc_.Clause({-busy[s + 1], later[s]});
+      if (later[s + 1] != 0) enc_.Clause({-later[s + 1], later[s]});
+    }
+    for (int s = 1; s < S; ++s) {
+      if (busy[s - 1] == 0 || later[s] == 0) continue;
+      int g = enc_.NewVar();
+      if (busy[s] != 0) {
+        enc_.Clause({-busy[s - 1], busy[s], -later[s], g});
+      } else {
+        enc_.Clause({-busy[s - 1], -later[s], g});
+      }
+      gaps_here.push_back(g);
+    }
+    gap_lits_.insert(gap_lits_.end(), gaps_here.begin(), gaps_here.end());
+    if (bound > 0 && !gaps_here.empty()) {
+      tight_.push_back(enc_.NewVar());
+      std::vector<int> r = enc_.Counter(gaps_here, bound + 1, /*at_most_k=*/false);
+      enc_.Clause({-tight_.back(), -r[bound + 1]});
+    }
+    // Redundant but a strong guide: without a gap, its meetings fill one window of consecutive slots.
+    const int k = static_cast<int>(of_[i].size());
+    int compact = enc_.NewVar();
+    if (bound == 0) tight_.push_back(compact);
+    gaps_here.push_back(compact);
+    enc_.Clause(gaps_here);
+    std::vector<int> windows = {-compact};
+    for (int w = 0; w + k <= S; ++w) {
+      bool possible = true;
+      for (int s = w; s < w + k; ++s) possible = possible && busy[s] != 0;
+      if (!possible) continue;
+      int window = enc_.NewVar();
+      windows.push_back(window);
+      enc_.Clause({-window, compact});
+      for (int s = 0; s < S; ++s) {
+        if (busy[s] != 0) enc_.Clause({-window, s >= w && s < w + k ? busy[s] : -busy[s]});
+      }
+    }
+    enc_.Clause(windows);
+    windows.erase(windows.begin());
+    enc_.AtMostOne(windows);
+  }
+
+  // At most `tables` meetings in slot s, counted over its meetings and over the participants busy
+  // in it (two per meeting): the second propagates as soon as the gap-free windows settle who is
+  // busy, before the meetings. A model still without some slots' limits is a relaxation, so
+  // "none" from it is a proof all the same.
+  void LimitSlot(int s) {
+    std::vector<int> here;
+    for (int m : placed_) {
+      if (x_[m][s] != 0) here.push_back(x_[m][s]);
+    }
+    enc_.Counter(here, p_.tables, /*at_most_k=*/true);
+    here.clear();
+    for (size_t i = 0; i < of_.size(); ++i) {
+      if (!busy_[i].empty()) {
+        if (busy_[i][s] != 0) here.push_back(busy_[i][s]);
+        continue;
+      }
+      for (int m : of_[i]) {
+        if (x_[m][s] != 0) here.push_back(x_[m][s]);
+      }
+    }
+    enc_.Counter(here, 2 * p_.tables, /*at_most_k=*/true);
+    limited_[s] = true;
+  }
+
+  const Problem& p_;
+  const std::vector<Meeting>& ms_;
+  const std::vector<int>& placed_;  // the meetings modelled
+  CaDiCaL::Solver* solver_;
+  Encoder enc_;
+  std::vector<std::vector<int>> x_;     // by meeting, then slot; 0 where it may not be
+  std::vector<std::vector<int>> of_;    // each participant's placed meetings
+  std::vector<std::vector<int>> busy_;  // by participant, then slot; empty below two meetings
+  std::vector<int> gap_lits_;           // every gap of every participant
+  std::vector<int> tight_;
+  std::vector<bool> limited_;           // slots whose table limits are in
+};
+
 }  // namespace
 
 PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& bounds,
@@ -108,9 +301,8 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
   for (size_t m = 0; m < ms.size(); ++m) {
     if ((*slots)[m] >= 0) placed.push_back(static_cast<int>(m));
   }
-  const int S = p.slots;
   size_t slot_variables = 0, counter_variables = 0;
-  std::vector<size_t> per_slot(S, 0);  // meetings that may take place in each slot
+  std::vector<size_t> per_slot(p.slots, 0);  // meetings that may take place in each slot
   for (int m : placed) {
     for (SlotMask a = AllowedSlots(p, ms[m]); a; a &= a - 1) ++per_slot[__builtin_ctzll(a)], ++slot_variables;
   }
@@ -125,164 +317,18 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
   }
 
   CaDiCaL::Solver solver;
-  Encoder enc(&solver);
-  // x[m][s]: meeting m in slot s; each placed meeting in exactly one of its allowed slots.
-  std::vector<std::vector<int>> x(ms.size());
-  for (int m : placed) {
-    x[m].assign(S, 0);
-    std::vector<int> options;
-    for (SlotMask a = AllowedSlots(p, ms[m]); a; a &= a - 1) {
-      int s = __builtin_ctzll(a);
-      x[m][s] = enc.NewVar();
-      options.push_back(x[m][s]);
-    }
-    enc.Clause(options);
-    enc.AtMostOne(options, /*pairwise_up_to=*/24);  // pairwise propagates best, and a day has few slots
-  }
-  // Per participant: busy slots (one meeting at most), gaps, and the gap-free windows.
-  std::vector<std::vector<int>> of(p.participants.size());
-  for (int m : placed) of[ms[m].a].push_back(m), of[ms[m].b].push_back(m);
-  std::vector<std::vector<int>> busy_of(of.size());
-  for (size_t i = 0; i < of.size(); ++i) {
-    if (of[i].size() < 2) continue;
-    std::vector<int>& busy = busy_of[i];
-    busy.assign(S, 0);
-    for (int s = 0; s < S; ++s) {
-      std::vector<int> here;
-      for (int m : of[i]) {
-        if (x[m][s] != 0) here.push_back(x[m][s]);
-      }
-      if (here.empty()) continue;
-      busy[s] = enc.NewVar();
-      for (int l : here) enc.Clause({-l, busy[s]});
-      here.push_back(-busy[s]);
-      enc.Clause(here);  // busy only with a meeting
-      here.pop_back();
-      enc.AtMostOne(here);
-    }
-  }
-  std::vector<int> gap_lits;
-  std::vector<int> tight;  // each: its participant has no more gaps than its own lower bound
-  for (size_t i = 0; i < of.size(); ++i) {
-    if (of[i].size() < 2) continue;
-    const std::vector<int>& busy = busy_of[i];
-    // later[s]: busy at some slot after s. A gap ends each busy run that a later one follows.
-    std::vector<int> later(S, 0), gaps_here;
-    for (int s = S - 2; s >= 0; --s) {
-      if (busy[s + 1] == 0 && later[s + 1] == 0) continue;
-      later[s] = enc.NewVar();
-      if (busy[s + 1] != 0) enc.Clause({-busy[s + 1], later[s]});
-      if (later[s + 1] != 0) enc.Clause({-later[s + 1], later[s]});
-    }
-    for (int s = 1; s < S; ++s) {
-      if (busy[s - 1] == 0 || later[s] == 0) continue;
-      int g = enc.NewVar();
-      if (busy[s] != 0) {
-        enc.Clause({-busy[s - 1], busy[s], -later[s], g});
-      } else {
-        enc.Clause({-busy[s - 1], -later[s], g});
-      }
-      gaps_here.push_back(g);
-    }
-    gap_lits.insert(gap_lits.end(), gaps_here.begin(), gaps_here.end());
-    if (bounds[i] > 0 && !gaps_here.empty()) {
-      tight.push_back(enc.NewVar());
-      std::vector<int> r = enc.Counter(gaps_here, bounds[i] + 1, /*at_most_k=*/false);
-      enc.Clause({-tight.back(), -r[bounds[i] + 1]});
-    }
-    // Redundant but a strong guide: without a gap, its meetings fill one window of consecutive slots.
-    const int k = static_cast<int>(of[i].size());
-    int compact = enc.NewVar();
-    if (bounds[i] == 0) tight.push_back(compact);
-    gaps_here.push_back(compact);
-    enc.Clause(gaps_here);
-    std::vector<int> windows = {-compact};
-    for (int w = 0; w + k <= S; ++w) {
-      bool possible = true;
-      for (int s = w; s < w + k; ++s) possible = possible && busy[s] != 0;
-      if (!possible) continue;
-      int window = enc.NewVar();
-      windows.push_back(window);
-      enc.Clause({-window, compact});
-      for (int s = 0; s < S; ++s) {
-        if (busy[s] != 0) enc.Clause({-window, s >= w && s < w + k ? busy[s] : -busy[s]});
-      }
-    }
-    enc.Clause(windows);
-    windows.erase(windows.begin());
-    enc.AtMostOne(windows);
-  }
-  // at_least[j]: j gaps or more; assuming it false asks for fewer than j.
-  std::vector<int> at_least = enc.Counter(gap_lits, out.gaps, /*at_most_k=*/false);
-
-  // At most `tables` meetings per slot: added only for the slots a solution overfills (most days
-  // have tables to spare, and the counters would slow every search). A model still without some
-  // of them is a relaxation, so "none" from it is a proof all the same.
-  std::vector<bool> limited(S, false);
-  auto limit_slot = [&](int s) {
-    std::vector<int> here;
-    for (int m : placed) {
-      if (x[m][s] != 0) here.push_back(x[m][s]);
-    }
-    enc.Counter(here, p.tables, /*at_most_k=*/true);
-    // The same limit counted over the participants busy in the slot (two per meeting): it
-    // propagates as soon as the gap-free windows settle who is busy, before the meetings.
-    here.clear();
-    for (size_t i = 0; i < of.size(); ++i) {
-      if (!busy_of[i].empty()) {
-        if (busy_of[i][s] != 0) here.push_back(busy_of[i][s]);
-        continue;
-      }
-      for (int m : of[i]) {
-        if (x[m][s] != 0) here.push_back(x[m][s]);
-      }
-    }
-    enc.Counter(here, 2 * p.tables, /*at_most_k=*/true);
-    limited[s] = true;
-  };
-  auto solve = [&](const std::function<void()>& assume, int budget) {
-    while (true) {
-      assume();
-      solver.limit("conflicts", budget);
-      int result = solver.solve();
-      if (result != 10) return result;
-      std::vector<int> over;  // read every slot before adding clauses (which ends the solution)
-      for (int s = 0; s < S; ++s) {
-        int taken = 0;
-        for (int m : placed) taken += x[m][s] != 0 && solver.val(x[m][s]) > 0;
-        if (taken > p.tables && !limited[s]) over.push_back(s);
-      }
-      for (int s : over) limit_slot(s);
-      if (over.empty()) return result;
-    }
-  };
-  auto read = [&] {
-    std::vector<int> found = *slots;
-    for (int m : placed) {
-      for (int s = 0; s < S; ++s) {
-        if (x[m][s] != 0 && solver.val(x[m][s]) > 0) found[m] = s;
-      }
-    }
-    return found;
-  };
-
-  auto guide = [&](const std::vector<int>& timetable) {
-    for (int m : placed) {
-      for (int s = 0; s < S; ++s) {
-        if (x[m][s] != 0) solver.phase(s == timetable[m] ? x[m][s] : -x[m][s]);
-      }
-    }
-  };
-  guide(*slots);
+  GapModel model(p, ms, placed, bounds, &solver);
+  std::vector<int> at_least = model.GapCounter(out.gaps);
+  model.Guide(*slots);
   StopWhen terminator(stop);
   solver.connect_terminator(&terminator);
   // First straight at the bound: every participant within its own bound (most of them gap-free,
   // which the solver propagates far better than a count of all gaps).
-  int result = solve([&] {
-    for (int t : tight) solver.assume(t);
+  int result = model.Solve([&] {
+    for (int t : model.tight()) solver.assume(t);
   }, conflicts / 2);  // half: when no such timetable is found fast, the descent below still runs
   if (result == 10) {
-    std::vector<int> found = read();
+    std::vector<int> found = model.Read(*slots);
     int gaps = GapsOfTimetable(p, ms, found);
     if (gaps < out.gaps) {
       *slots = std::move(found);
@@ -292,8 +338,9 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
   } else if (result == 20) {
     out.lower_bound = lower_bound + 1;  // not every participant can keep to its own bound
   }
+  // Then one gap fewer than the best so far, again and again.
   while (out.gaps > out.lower_bound) {
-    result = solve([&] { solver.assume(-at_least[out.gaps]); }, conflicts);
+    result = model.Solve([&] { solver.assume(-at_least[out.gaps]); }, conflicts);
     if (result == 20) {  // no timetable with fewer gaps
       out.optimal = true;
       break;
@@ -302,13 +349,13 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
       out.stopped = terminator.stopped();
       break;
     }
-    std::vector<int> found = read();
+    std::vector<int> found = model.Read(*slots);
     int gaps = GapsOfTimetable(p, ms, found);
     if (gaps >= out.gaps) break;  // cannot happen with a sound model; never accept worse
     *slots = std::move(found);
     out.gaps = gaps;
     if (improved) improved(gaps);
-    guide(*slots);
+    model.Guide(*slots);
   }
   solver.disconnect_terminator();
   if (out.gaps <= out.lower_bound) out.optimal = true;

@@ -565,6 +565,91 @@ int IdleGapsLowerBound(const Problem& p, const std::vector<Meeting>& meetings) {
   return std::accumulate(bounds.begin(), bounds.end(), 0);
 }
 
+namespace {
+
+// The first placement: fixed meetings, then the most constrained first (fewest allowed slots,
+// then busiest participants), each where it adds least to the energy.
+void PlaceGreedily(const Problem& p, const std::vector<Meeting>& ms, State* st) {
+  const int n = static_cast<int>(ms.size());
+  std::vector<int> order(n);
+  for (int m = 0; m < n; ++m) order[m] = m;
+  std::vector<int> degree(p.participants.size(), 0);
+  for (const Meeting& m : ms) ++degree[m.a], ++degree[m.b];
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+    bool fx = ms[x].fixed_slot >= 0, fy = ms[y].fixed_slot >= 0;
+    if (fx != fy) return fx;
+    int ax = __builtin_popcountll(st->allowed(x)), ay = __builtin_popcountll(st->allowed(y));
+    if (ax != ay) return ax < ay;
+    return degree[ms[x].a] + degree[ms[x].b] > degree[ms[y].a] + degree[ms[y].b];
+  });
+  for (int m : order) {
+    int best = -1;
+    double best_delta = 0;
+    for (SlotMask mask = st->allowed(m); mask; mask &= mask - 1) {
+      int s = __builtin_ctzll(mask);
+      if (!st->Fits(m, s)) continue;
+      double d = st->PlaceDelta(m, s);
+      if (best < 0 || d < best_delta) best = s, best_delta = d;
+    }
+    if (best >= 0) st->Place(m, best);
+  }
+}
+
+// Tables for the placed meetings of `st`, slot by slot: a buyer who keeps a table meets there;
+// otherwise a meeting stays at the table one of its participants had in its previous meeting
+// when it is free, else takes the first free one. Fills out->placed (by slot, then table) and
+// out->value.
+void AssignTables(const Problem& p, const std::vector<Meeting>& ms, const State& st, Schedule* out) {
+  std::vector<int> buyer_table(p.participants.size(), -1);
+  if (p.buyer_keeps_table) {
+    int t = 0;
+    for (size_t i = 0; i < p.participants.size(); ++i) {
+      if (p.participants[i].role == Role::kBuyer) buyer_table[i] = t++;
+    }
+  }
+  std::vector<int> last_table(p.participants.size(), -1);
+  for (int s = 0; s < p.slots; ++s) {
+    std::vector<int> here = st.members(s);
+    std::sort(here.begin(), here.end());
+    std::vector<bool> used(p.tables, false);
+    std::vector<std::pair<int, int>> assigned;
+    std::vector<int> waiting;
+    for (int m : here) {
+      int t = -1;
+      if (p.buyer_keeps_table) {
+        t = buyer_table[ms[m].a] >= 0 ? buyer_table[ms[m].a] : buyer_table[ms[m].b];
+      } else {
+        for (int q : {ms[m].a, ms[m].b}) {  // stay at the table of the previous meeting
+          if (t < 0 && last_table[q] >= 0 && !used[last_table[q]]) t = last_table[q];
+        }
+      }
+      if (t >= 0) {
+        used[t] = true;
+        assigned.emplace_back(m, t);
+      } else {
+        waiting.push_back(m);
+      }
+    }
+    int next = 0;
+    for (int m : waiting) {
+      while (used[next]) ++next;
+      used[next] = true;
+      assigned.emplace_back(m, next);
+    }
+    std::sort(assigned.begin(), assigned.end());
+    for (const auto& [m, t] : assigned) {
+      out->placed.push_back({m, s, t});
+      out->value += ms[m].value;
+      last_table[ms[m].a] = last_table[ms[m].b] = t;
+    }
+  }
+  std::sort(out->placed.begin(), out->placed.end(), [](const Placed& x, const Placed& y) {
+    return x.slot != y.slot ? x.slot < y.slot : x.table < y.table;
+  });
+}
+
+}  // namespace
+
 absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
   if (absl::Status s = CheckProblem(p); !s.ok()) return s;
   auto report = [&](const std::string& phase, double fraction, int placed, int unplaced, int gaps) {
@@ -598,30 +683,8 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
     }
   }
 
-  // Construction: fixed meetings, then the most constrained first, each where it adds least.
   report("placing", 0, 0, n, 0);
-  std::vector<int> order(n);
-  for (int m = 0; m < n; ++m) order[m] = m;
-  std::vector<int> degree(p.participants.size(), 0);
-  for (const Meeting& m : ms) ++degree[m.a], ++degree[m.b];
-  std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
-    bool fx = ms[x].fixed_slot >= 0, fy = ms[y].fixed_slot >= 0;
-    if (fx != fy) return fx;
-    int ax = __builtin_popcountll(st.allowed(x)), ay = __builtin_popcountll(st.allowed(y));
-    if (ax != ay) return ax < ay;
-    return degree[ms[x].a] + degree[ms[x].b] > degree[ms[y].a] + degree[ms[y].b];
-  });
-  for (int m : order) {
-    int best = -1;
-    double best_delta = 0;
-    for (SlotMask mask = st.allowed(m); mask; mask &= mask - 1) {
-      int s = __builtin_ctzll(mask);
-      if (!st.Fits(m, s)) continue;
-      double d = st.PlaceDelta(m, s);
-      if (best < 0 || d < best_delta) best = s, best_delta = d;
-    }
-    if (best >= 0) st.Place(m, best);
-  }
+  PlaceGreedily(p, ms, &st);
 
   // Local search: annealing from the construction, ending early at the lower bound.
   int lower_bound = IdleGapsLowerBound(p, ms);
@@ -664,52 +727,7 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
   for (int m = 0; m < n; ++m) {
     if (best_slots[m] >= 0) final_state.Place(m, best_slots[m]);
   }
-  std::vector<int> buyer_table(p.participants.size(), -1);
-  if (p.buyer_keeps_table) {
-    int t = 0;
-    for (size_t i = 0; i < p.participants.size(); ++i) {
-      if (p.participants[i].role == Role::kBuyer) buyer_table[i] = t++;
-    }
-  }
-  std::vector<int> last_table(p.participants.size(), -1);
-  for (int s = 0; s < p.slots; ++s) {
-    std::vector<int> here = final_state.members(s);
-    std::sort(here.begin(), here.end());
-    std::vector<bool> used(p.tables, false);
-    std::vector<std::pair<int, int>> assigned;
-    std::vector<int> waiting;
-    for (int m : here) {
-      int t = -1;
-      if (p.buyer_keeps_table) {
-        t = buyer_table[ms[m].a] >= 0 ? buyer_table[ms[m].a] : buyer_table[ms[m].b];
-      } else {
-        for (int q : {ms[m].a, ms[m].b}) {  // stay at the table of the previous meeting
-          if (t < 0 && last_table[q] >= 0 && !used[last_table[q]]) t = last_table[q];
-        }
-      }
-      if (t >= 0) {
-        used[t] = true;
-        assigned.emplace_back(m, t);
-      } else {
-        waiting.push_back(m);
-      }
-    }
-    int next = 0;
-    for (int m : waiting) {
-      while (used[next]) ++next;
-      used[next] = true;
-      assigned.emplace_back(m, next);
-    }
-    std::sort(assigned.begin(), assigned.end());
-    for (const auto& [m, t] : assigned) {
-      out.placed.push_back({m, s, t});
-      out.value += ms[m].value;
-      last_table[ms[m].a] = last_table[ms[m].b] = t;
-    }
-  }
-  std::sort(out.placed.begin(), out.placed.end(), [](const Placed& x, const Placed& y) {
-    return x.slot != y.slot ? x.slot < y.slot : x.table < y.table;
-  });
+  AssignTables(p, ms, final_state, &out);
   for (int m = 0; m < n; ++m) {
     if (final_state.slot(m) < 0) out.unplaced.push_back({m, Why(p, final_state, ms[m], m)});
   }
