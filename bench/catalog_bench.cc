@@ -43,6 +43,8 @@ ABSL_FLAG(int, clients, 4, "Concurrent clients (threads, one channel or connecti
 ABSL_FLAG(double, seconds, 10, "Length of each measured run");
 ABSL_FLAG(std::string, data_dir, "/tmp/atable-bench-data", "Data folder of the server (wiped)");
 ABSL_FLAG(std::string, only, "", "Run only the mix's queries whose name contains this");
+ABSL_FLAG(bool, in_process, false,
+          "Only time OfferIndex::Search on an index built in this process (no server, no gRPC)");
 ABSL_FLAG(std::string, pg, "", "libpq connection string of an empty PostgreSQL database; empty: skip");
 
 namespace atable {
@@ -422,6 +424,67 @@ void RunPostgres(const DemoCatalog& catalog, const std::vector<MixQuery>& mix, d
 }
 #endif
 
+// Each query of the mix three ways: with the total count (every match read); as a first page
+// without it (read in price order and stopped early where the query allows); and as that page
+// carrying the fields a partner's result list shows (read_mask) instead of whole offers.
+void MixRequests(const std::vector<MixQuery>& mix, std::vector<v1::SearchOffersRequest>* requests,
+                 std::vector<v1::SearchOffersRequest>* first_pages,
+                 std::vector<v1::SearchOffersRequest>* listing_pages) {
+  for (const auto& m : mix) {
+    requests->push_back(ToRequest(m));
+    first_pages->push_back(requests->back());
+    first_pages->back().set_skip_total_count(true);
+    listing_pages->push_back(first_pages->back());
+    for (const char* field : {"id", "provider_id", "kind", "sub_kind", "title", "capacity", "prices",
+                              "classification", "location"}) {
+      listing_pages->back().mutable_read_mask()->add_paths(field);
+    }
+  }
+}
+
+// --in_process: the mix straight to an OfferIndex built in this process, without gRPC, RocksDB
+// or a second process: what searching alone costs. Median of 200 runs of each query, each way.
+int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
+  auto t0 = Clock::now();
+  OfferIndex index;
+  uint64_t revision = 0;
+  for (const auto& provider : catalog.providers) index.UpsertProvider(provider, ++revision);
+  for (const auto& offer : catalog.offers) index.UpsertOffer(offer, ++revision);
+  index.SetRevision(revision);
+  std::printf("index of %zu offers built in this process in %.1f s\n", catalog.offers.size(), Since(t0));
+  std::vector<v1::SearchOffersRequest> requests, first_pages, listing_pages;
+  MixRequests(mix, &requests, &first_pages, &listing_pages);
+  auto median_us = [&](const v1::SearchOffersRequest& request, int64_t* matches) {
+    std::vector<double> us;
+    for (int i = 0; i < 200; ++i) {
+      auto start = Clock::now();
+      absl::StatusOr<SearchOutcome> out = index.Search(request);
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+      if (!out.ok()) return -1.0;
+      if (matches != nullptr) *matches = out->total_count;
+    }
+    std::sort(us.begin(), us.end());
+    return us[us.size() / 2];
+  };
+  double sums[3] = {0, 0, 0};
+  for (size_t i = 0; i < mix.size(); ++i) {
+    int64_t matches = 0;
+    double with_total = median_us(requests[i], &matches);
+    double first_page = median_us(first_pages[i], nullptr);
+    double listing = median_us(listing_pages[i], nullptr);
+    if (with_total < 0 || first_page < 0 || listing < 0) {
+      return std::fprintf(stderr, "%s: the search failed\n", mix[i].name.c_str()), 1;
+    }
+    std::printf("%-40s matches %7lld  p50 %7.0f us (first page without total %7.0f us, listing fields %7.0f us)\n",
+                mix[i].name.c_str(), static_cast<long long>(matches), with_total, first_page, listing);
+    sums[0] += with_total, sums[1] += first_page, sums[2] += listing;
+  }
+  std::printf("in-process Search, mean of the queries' medians: with totals %.0f us, first pages %.0f us, "
+              "listing fields %.0f us\n",
+              sums[0] / mix.size(), sums[1] / mix.size(), sums[2] / mix.size());
+  return 0;
+}
+
 int Run() {
   auto communes_text = [] {
     std::ifstream in(absl::GetFlag(FLAGS_communes));
@@ -450,6 +513,7 @@ int Run() {
               mix.end());
     if (mix.empty()) return std::fprintf(stderr, "no query of the mix is named like --only\n"), 2;
   }
+  if (absl::GetFlag(FLAGS_in_process)) return RunInProcess(catalog, mix);
 
   // A fresh server, with an organizer key (imports need a writer; searches are checked as well).
   std::string data = absl::GetFlag(FLAGS_data_dir);
@@ -544,20 +608,8 @@ int Run() {
 
   // Queries, once the server has settled (RocksDB compacts what the import wrote in the background).
   std::printf("server idle after %.0f s of background work\n", WaitUntilIdle(pid, 300));
-  // Each query three ways: with the total count (every match read); as a first page without it
-  // (read in price order and stopped early where the query allows); and as that page carrying the
-  // fields a partner's result list shows (read_mask) instead of whole offers.
   std::vector<v1::SearchOffersRequest> requests, first_pages, listing_pages;
-  for (const auto& m : mix) {
-    requests.push_back(ToRequest(m));
-    first_pages.push_back(requests.back());
-    first_pages.back().set_skip_total_count(true);
-    listing_pages.push_back(first_pages.back());
-    for (const char* field : {"id", "provider_id", "kind", "sub_kind", "title", "capacity", "prices",
-                              "classification", "location"}) {
-      listing_pages.back().mutable_read_mask()->add_paths(field);
-    }
-  }
+  MixRequests(mix, &requests, &first_pages, &listing_pages);
   int clients = absl::GetFlag(FLAGS_clients);
   std::vector<std::unique_ptr<v1::Catalog::Stub>> stubs;
   std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health;
