@@ -11,13 +11,7 @@
 namespace atable {
 namespace {
 
-using offer_index_keys::CellOf;
-using offer_index_keys::DayNumber;
-using offer_index_keys::Key;
-using enum offer_index_keys::KeyType;
-using offer_index_keys::kTopLevel;
-using offer_index_keys::OrderedKey;
-using offer_index_keys::PairKey;
+using enum PostingType;
 
 constexpr uint64_t kAlive = std::numeric_limits<uint64_t>::max();
 constexpr double kEarthRadiusKm = 6371.0088;

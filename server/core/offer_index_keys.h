@@ -1,5 +1,5 @@
 // The keys of OfferIndex's lists, shared by the code that fills them (offer_index.cc) and the
-// code that reads them (offer_search.cc). Internal to the index.
+// code that reads them (offer_search.cc). Internal to the index: include it nowhere else.
 #ifndef ATABLE_SERVER_CORE_OFFER_INDEX_KEYS_H_
 #define ATABLE_SERVER_CORE_OFFER_INDEX_KEYS_H_
 
@@ -8,18 +8,18 @@
 
 #include "atable/v1/catalog.pb.h"
 
-namespace atable::offer_index_keys {
+namespace atable {
 
 // Posting list keys: a type in the top byte, a value below.
-enum KeyType : uint64_t {
+enum class PostingType : uint64_t {
   kKind = 1, kSubKind, kTag, kLabel, kInsee, kPostcode, kDepartement, kProvider, kCell, kWord,
   kCommune,
   // Pairs that partners' queries combine, so a search can start from their intersection.
   kKindCell, kSubKindCell, kKindDepartement, kSubKindDepartement,
 };
 
-inline uint64_t Key(KeyType type, uint64_t value) { return (static_cast<uint64_t>(type) << 56) | value; }
-inline uint64_t PairKey(KeyType type, uint64_t a, uint64_t b) { return Key(type, (a << 40) | b); }
+inline uint64_t Key(PostingType type, uint64_t value) { return (static_cast<uint64_t>(type) << 56) | value; }
+inline uint64_t PairKey(PostingType type, uint64_t a, uint64_t b) { return Key(type, (a << 40) | b); }
 
 // Map cells of 0.1 degree.
 inline uint64_t CellOf(double lat, double lon) {
@@ -48,6 +48,6 @@ inline int32_t DayNumber(const v1::Date& d) {
   return era * 146097 + doe - 719468;
 }
 
-}  // namespace atable::offer_index_keys
+}  // namespace atable
 
 #endif  // ATABLE_SERVER_CORE_OFFER_INDEX_KEYS_H_

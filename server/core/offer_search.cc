@@ -21,13 +21,7 @@
 namespace atable {
 namespace {
 
-using offer_index_keys::CellOf;
-using offer_index_keys::DayNumber;
-using offer_index_keys::Key;
-using enum offer_index_keys::KeyType;
-using offer_index_keys::kTopLevel;
-using offer_index_keys::OrderedKey;
-using offer_index_keys::PairKey;
+using enum PostingType;
 
 // FNV-1a, stable across runs (page tokens name the query they belong to).
 uint64_t Fnv1a(absl::string_view s) {
@@ -329,13 +323,13 @@ OfferIndex::Plan OfferIndex::PlanQuery(const Query& q) const {
       plan.second_keys = std::move(keys);
     }
   };
-  auto keys_of = [](offer_index_keys::KeyType type, const auto& values) {
+  auto keys_of = [](PostingType type, const auto& values) {
     std::vector<uint64_t> keys;
     for (auto v : values) keys.push_back(Key(type, static_cast<uint64_t>(v)));
     return keys;
   };
   // The kinds or sub-kinds the query allows, for the paired keys.
-  std::vector<std::pair<offer_index_keys::KeyType, uint64_t>> kind_parts;  // (kKindCell or kSubKindCell, value)
+  std::vector<std::pair<PostingType, uint64_t>> kind_parts;  // (kKindCell or kSubKindCell, value)
   if (!q.sub_kinds.empty()) {
     for (int k : q.sub_kinds) kind_parts.emplace_back(kSubKindCell, static_cast<uint64_t>(k));
   } else {
