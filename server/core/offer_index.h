@@ -180,8 +180,11 @@ class OfferIndex {
   size_t ListSize(uint64_t key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The request's filters as the index's ids (`impossible` when one names a value never seen).
   Query ResolveQuery(const v1::SearchOffersRequest& r) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // The query's two most selective sources of candidates, and its circle's cells.
-  Plan PlanQuery(const Query& q) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The query's circle: its reach in degrees and the map cells covering it.
+  static Plan PlanCircle(const Query& q);
+  // The query's two most selective sources of candidates (needed only when the page is not read
+  // from the ordered lists).
+  void PlanSources(const Query& q, Plan* plan) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Checks every candidate of the plan (each version of its smallest source, or those also in
   // the second smallest when the smallest is large; every version when no filter has a list).
   void CheckPlanned(const Plan& plan, const Checker& check) const ABSL_SHARED_LOCKS_REQUIRED(mu_);

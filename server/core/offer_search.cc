@@ -178,6 +178,18 @@ absl::StatusOr<PageRequest> CheckRequest(const v1::SearchOffersRequest& r) {
   return page;
 }
 
+// The map cells covering a box (at most 100,000).
+std::vector<uint64_t> CellsOfBox(double s, double w, double n, double e) {
+  std::vector<uint64_t> cells;
+  double lat0 = std::floor(std::max(-90.0, s) * 10) / 10, lon0 = std::floor(std::max(-180.0, w) * 10) / 10;
+  for (double lat = lat0; lat <= n + 1e-9 && cells.size() < 100000; lat += 0.1) {
+    for (double lon = lon0; lon <= e + 1e-9 && cells.size() < 100000; lon += 0.1) {
+      cells.push_back(CellOf(lat + 0.05, lon + 0.05));
+    }
+  }
+  return cells;
+}
+
 }  // namespace
 
 // The query in index terms.
@@ -307,20 +319,35 @@ OfferIndex::Query OfferIndex::ResolveQuery(const v1::SearchOffersRequest& r) con
   return q;
 }
 
-OfferIndex::Plan OfferIndex::PlanQuery(const Query& q) const {
+OfferIndex::Plan OfferIndex::PlanCircle(const Query& q) {
   Plan plan;
+  if (q.has_near) {
+    plan.near_dlat = q.radius_km / 111.19;
+    double coslat = std::max(0.01, std::cos(std::min(89.0, std::abs(q.near_lat) + plan.near_dlat) * M_PI / 180));
+    plan.near_dlon = std::min(180.0, q.radius_km / (111.19 * coslat));
+    plan.near_lon_box = q.near_lon - plan.near_dlon > -180 && q.near_lon + plan.near_dlon < 180;
+    if (q.near_lat + plan.near_dlat < 90 && q.near_lat - plan.near_dlat > -90 && plan.near_lon_box &&
+        plan.near_dlat * plan.near_dlon < 400) {
+      plan.near_cells = CellsOfBox(q.near_lat - plan.near_dlat, q.near_lon - plan.near_dlon,
+                                   q.near_lat + plan.near_dlat, q.near_lon + plan.near_dlon);
+    }
+  }
+  return plan;
+}
+
+void OfferIndex::PlanSources(const Query& q, Plan* plan) const {
   auto consider = [&](std::vector<uint64_t> keys, bool disjoint) {
     size_t total = 0;
     for (uint64_t k : keys) total += ListSize(k);
-    if (total < plan.best) {
-      plan.second = plan.best;
-      plan.second_keys = std::move(plan.best_keys);
-      plan.best = total;
-      plan.best_keys = std::move(keys);
-      plan.best_disjoint = disjoint;
-    } else if (total < plan.second) {
-      plan.second = total;
-      plan.second_keys = std::move(keys);
+    if (total < plan->best) {
+      plan->second = plan->best;
+      plan->second_keys = std::move(plan->best_keys);
+      plan->best = total;
+      plan->best_keys = std::move(keys);
+      plan->best_disjoint = disjoint;
+    } else if (total < plan->second) {
+      plan->second = total;
+      plan->second_keys = std::move(keys);
     }
   };
   auto keys_of = [](PostingType type, const auto& values) {
@@ -355,16 +382,6 @@ OfferIndex::Plan OfferIndex::PlanQuery(const Query& q) const {
     }
   }
   for (const auto& ids : q.words) consider(keys_of(kWord, ids), ids.size() == 1);
-  auto cells_of_box = [&](double s, double w, double n, double e) {
-    std::vector<uint64_t> cells;
-    double lat0 = std::floor(std::max(-90.0, s) * 10) / 10, lon0 = std::floor(std::max(-180.0, w) * 10) / 10;
-    for (double lat = lat0; lat <= n + 1e-9 && cells.size() < 100000; lat += 0.1) {
-      for (double lon = lon0; lon <= e + 1e-9 && cells.size() < 100000; lon += 0.1) {
-        cells.push_back(CellOf(lat + 0.05, lon + 0.05));
-      }
-    }
-    return cells;
-  };
   auto consider_cells = [&](const std::vector<uint64_t>& cells) {
     consider(keys_of(kCell, cells), true);
     if (!kind_parts.empty()) {
@@ -375,22 +392,10 @@ OfferIndex::Plan OfferIndex::PlanQuery(const Query& q) const {
       consider(std::move(keys), true);
     }
   };
-  if (q.has_near) {
-    plan.near_dlat = q.radius_km / 111.19;
-    double coslat = std::max(0.01, std::cos(std::min(89.0, std::abs(q.near_lat) + plan.near_dlat) * M_PI / 180));
-    plan.near_dlon = std::min(180.0, q.radius_km / (111.19 * coslat));
-    plan.near_lon_box = q.near_lon - plan.near_dlon > -180 && q.near_lon + plan.near_dlon < 180;
-    if (q.near_lat + plan.near_dlat < 90 && q.near_lat - plan.near_dlat > -90 && plan.near_lon_box &&
-        plan.near_dlat * plan.near_dlon < 400) {
-      plan.near_cells = cells_of_box(q.near_lat - plan.near_dlat, q.near_lon - plan.near_dlon,
-                                     q.near_lat + plan.near_dlat, q.near_lon + plan.near_dlon);
-      consider_cells(plan.near_cells);
-    }
-  }
+  if (!plan->near_cells.empty()) consider_cells(plan->near_cells);
   if (q.has_box && q.west <= q.east && (q.north - q.south) * (q.east - q.west) < 400) {
-    consider_cells(cells_of_box(q.south, q.west, q.north, q.east));
+    consider_cells(CellsOfBox(q.south, q.west, q.north, q.east));
   }
-  return plan;
 }
 
 // Checks every filter of the query on a version, the packed facts first and the rest of the
@@ -772,7 +777,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   SearchOutcome out;
   out.revision = as_of;
   if (q.impossible) return out;
-  const Plan plan = PlanQuery(q);
+  Plan plan = PlanCircle(q);
   std::vector<Match> matches;
   const Checker check(*this, q, plan, as_of, r.sort(), &matches, &out.candidates);
 
@@ -791,7 +796,10 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     }
     if (!read) matches.clear(), out.candidates = 0;
   }
-  if (!read) CheckPlanned(plan, check);
+  if (!read) {
+    PlanSources(q, &plan);
+    CheckPlanned(plan, check);
+  }
   out.total_count = r.skip_total_count() ? 0 : static_cast<int64_t>(matches.size());
   if (r.include_facets() && !has_cursor) out.facets = Facets(matches);
 
