@@ -93,7 +93,8 @@ int GapsOfTimetable(const Problem& p, const std::vector<Meeting>& ms, const std:
 
 // The timetable of the placed meetings as clauses: x[m][s] (meeting m in slot s), each
 // participant's busy slots, its gaps and its gap-free windows; the per-slot table limits join
-// later, slot by slot, when a solution overfills one.
+// for the slots nearly full in the timetable it starts from, then slot by slot when a solution
+// overfills one.
 class GapModel {
  public:
   GapModel(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& placed,
@@ -142,6 +143,17 @@ class GapModel {
       }
     }
     return found;
+  }
+
+  // Adds the table limits of the slots where `timetable` holds at least `tables - 2` meetings: in
+  // a day whose middle slots fill up, those are the ones a solution overfills, and each found
+  // overfilled costs a solve.
+  void LimitNearlyFullSlots(const std::vector<int>& timetable) {
+    std::vector<int> taken(p_.slots, 0);
+    for (int m : placed_) ++taken[timetable[m]];
+    for (int s = 0; s < p_.slots; ++s) {
+      if (taken[s] >= p_.tables - 2 && !limited_[s]) LimitSlot(s);
+    }
   }
 
   // Points the search at `timetable` (the solver's first guesses).
@@ -247,27 +259,22 @@ class GapModel {
     enc_.AtMostOne(windows);
   }
 
-  // At most `tables` meetings in slot s, counted over its meetings and over the participants busy
-  // in it (two per meeting): the second propagates as soon as the gap-free windows settle who is
-  // busy, before the meetings. A model still without some slots' limits is a relaxation, so
-  // "none" from it is a proof all the same.
+  // At most `tables` meetings in slot s, counted as at most twice that many participants busy in
+  // it (each meeting keeps two busy): this propagates as soon as the gap-free windows settle who
+  // is busy, before the meetings are. A model still without some slots' limits is a relaxation,
+  // so "none" from it is a proof all the same.
   void LimitSlot(int s) {
-    std::vector<int> here;
-    for (int m : placed_) {
-      if (x_[m][s] != 0) here.push_back(x_[m][s]);
-    }
-    enc_.Counter(here, p_.tables, /*at_most_k=*/true);
-    here.clear();
+    std::vector<int> busy_here;
     for (size_t i = 0; i < of_.size(); ++i) {
       if (!busy_[i].empty()) {
-        if (busy_[i][s] != 0) here.push_back(busy_[i][s]);
+        if (busy_[i][s] != 0) busy_here.push_back(busy_[i][s]);
         continue;
       }
-      for (int m : of_[i]) {
-        if (x_[m][s] != 0) here.push_back(x_[m][s]);
+      for (int m : of_[i]) {  // a participant of one meeting is busy when it is here
+        if (x_[m][s] != 0) busy_here.push_back(x_[m][s]);
       }
     }
-    enc_.Counter(here, 2 * p_.tables, /*at_most_k=*/true);
+    enc_.Counter(busy_here, 2 * p_.tables, /*at_most_k=*/true);
     limited_[s] = true;
   }
 
@@ -286,6 +293,20 @@ class GapModel {
 
 }  // namespace
 
+bool GapModelFits(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& modelled) {
+  size_t slot_variables = 0, counter_variables = 0;
+  std::vector<size_t> per_slot(p.slots, 0);  // meetings that may take place in each slot
+  for (int m : modelled) {
+    for (SlotMask a = AllowedSlots(p, ms[m]); a; a &= a - 1) ++per_slot[__builtin_ctzll(a)], ++slot_variables;
+  }
+  for (size_t n : per_slot) {
+    // At worst every slot gets its counter: over up to 2n busy participants, up to twice the tables.
+    if (n > static_cast<size_t>(p.tables)) counter_variables += 4 * n * static_cast<size_t>(p.tables);
+  }
+  return modelled.size() <= kMaxMeetings && slot_variables <= kMaxSlotVariables &&
+         counter_variables <= kMaxTableCounterVariables;
+}
+
 PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& bounds,
                          int conflicts, const std::function<bool()>& stop, std::vector<int>* slots,
                          const std::function<void(int gaps)>& improved) {
@@ -301,24 +322,12 @@ PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const
   for (size_t m = 0; m < ms.size(); ++m) {
     if ((*slots)[m] >= 0) placed.push_back(static_cast<int>(m));
   }
-  size_t slot_variables = 0, counter_variables = 0;
-  std::vector<size_t> per_slot(p.slots, 0);  // meetings that may take place in each slot
-  for (int m : placed) {
-    for (SlotMask a = AllowedSlots(p, ms[m]); a; a &= a - 1) ++per_slot[__builtin_ctzll(a)], ++slot_variables;
-  }
-  for (size_t n : per_slot) {
-    // At worst every slot gets both counters: over its n meetings up to the tables, and over up to
-    // 2n participants up to twice the tables.
-    if (n > static_cast<size_t>(p.tables)) counter_variables += 5 * n * static_cast<size_t>(p.tables);
-  }
-  if (placed.size() > kMaxMeetings || slot_variables > kMaxSlotVariables ||
-      counter_variables > kMaxTableCounterVariables) {
-    return out;
-  }
+  if (!GapModelFits(p, ms, placed)) return out;
 
   CaDiCaL::Solver solver;
   GapModel model(p, ms, placed, bounds, &solver);
   std::vector<int> at_least = model.GapCounter(out.gaps);
+  model.LimitNearlyFullSlots(*slots);
   model.Guide(*slots);
   StopWhen terminator(stop);
   solver.connect_terminator(&terminator);

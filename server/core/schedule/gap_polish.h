@@ -19,6 +19,10 @@ struct PolishOutcome {
   bool stopped = false;  // `stop` ended it
 };
 
+// Whether the model of the meetings `ms[m]` for m in `modelled` is small enough to be worth
+// solving (PolishGaps returns larger problems unchanged): a few thousand meetings at most.
+bool GapModelFits(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& modelled);
+
 // Re-times the placed meetings (`(*slots)[m]` is the slot of `ms[m]`, -1 for one left unplaced,
 // which stays so) for fewer idle gaps under the same rules: each meeting in a slot AllowedSlots
 // gives it, one meeting per participant per slot, at most `p.tables` meetings per slot. `bounds`
@@ -27,8 +31,7 @@ struct PolishOutcome {
 // asks for one gap fewer than the best so far. `*slots` receives each better timetable found. Each
 // attempt gets `conflicts` SAT conflicts (so the same input gives the same result); it stops at
 // the bound, when an attempt runs out, or when `stop()` returns true (checked now and then).
-// Problems above a size where the model would cost more than it gives (thousands of meetings) are
-// returned unchanged.
+// Problems GapModelFits refuses are returned unchanged.
 // `improved`, when set, is called with the gap count of each better timetable as it is found.
 PolishOutcome PolishGaps(const Problem& p, const std::vector<Meeting>& ms, const std::vector<int>& bounds,
                          int conflicts, const std::function<bool()>& stop, std::vector<int>* slots,
