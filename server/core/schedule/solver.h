@@ -29,7 +29,9 @@ struct PreviousMeeting {
 struct SolveOptions {
   uint64_t seed = 1;
   // Local-search moves; the same problem, seed and budget give the same schedule.
-  int64_t iterations = 0;  // 0: 15,000 per meeting, within 400,000-12,000,000
+  // 0: 15,000 per meeting, within 400,000-12,000,000; with gap_conflicts, a quarter of that
+  // (the rest only while meetings are left unplaced) when the day is small enough for the SAT step.
+  int64_t iterations = 0;
   // Then, if > 0: the timetable re-solved exactly (SAT) for one gap fewer, again and again, each
   // attempt within this many conflicts, until none is found or the gap bound is met; it can prove
   // the fewest gaps. Seconds on a day of a few hundred meetings; skipped above a few thousand.
