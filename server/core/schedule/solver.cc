@@ -693,10 +693,12 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
   // When the exact step follows, it closes the last gaps far faster than the annealing's last
   // moves do: a quarter of the moves, the rest only if meetings are still left unplaced then.
   const bool polish = options.gap_conflicts > 0 && options.previous.empty();
-  std::vector<int> all(n);
-  std::iota(all.begin(), all.end(), 0);
   int64_t first_budget = budget;
-  if (polish && options.iterations == 0 && GapModelFits(p, ms, all)) first_budget = budget / 4;
+  if (polish && options.iterations == 0) {
+    std::vector<int> all(n);
+    std::iota(all.begin(), all.end(), 0);
+    if (GapModelFits(p, ms, all)) first_budget = budget / 4;
+  }
   Rng rng(options.seed);
   Annealer search(p, ms, st, rng, stop);
   auto tick = [&] {
