@@ -1,6 +1,9 @@
 // b2b_bench: the B2B Meeting Scheduling benchmark (Bofill et al., JAIR 2022) from real brokerage
 // events. Reads instances in their MiniZinc data format (.dzn), solves them with the event-day
-// solver and prints instance, meetings placed, idle gaps, the lower bound, and seconds.
+// solver, with the default search and then with the gaps closed exactly (`--close-gaps`), over
+// one seed or several, and prints instance, mode, meetings placed, idle gaps, the lower bound,
+// and seconds (the median over the seeds, and the slowest).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -13,9 +16,12 @@
 #include "absl/strings/str_split.h"
 #include "server/core/schedule/solver.h"
 
-ABSL_FLAG(uint64_t, seed, 1, "Solver seed");
+ABSL_FLAG(uint64_t, seed, 1, "Solver seed (the first one, with --seeds)");
+ABSL_FLAG(int, seeds, 1, "How many seeds to run each instance and mode with, one after the other");
 ABSL_FLAG(int64_t, iterations, 0, "Local-search moves (0: the solver's default)");
-ABSL_FLAG(bool, close_gaps, false, "Then close idle gaps exactly (SAT), as `atable schedule solve --close-gaps`");
+ABSL_FLAG(std::string, modes, "search,close_gaps",
+          "Comma-separated: search (the default search), close_gaps (then the gaps closed exactly, "
+          "as `atable schedule solve --close-gaps`)");
 
 namespace atable::schedule {
 namespace {
@@ -113,8 +119,16 @@ bool ReadDzn(const std::string& path, Problem* p, std::string* error) {
 
 int main(int argc, char** argv) {
   std::vector<char*> files = absl::ParseCommandLine(argc, argv);
-  std::printf("%-24s %8s %8s %6s %9s %11s %8s\n", "instance", "meetings", "placed", "tables", "idle_gaps",
-              "lower_bound", "seconds");
+  std::vector<std::string> modes = absl::StrSplit(absl::GetFlag(FLAGS_modes), ',', absl::SkipEmpty());
+  for (const std::string& mode : modes) {
+    if (mode != "search" && mode != "close_gaps") {
+      std::fprintf(stderr, "--modes: unknown mode %s (search, close_gaps)\n", mode.c_str());
+      return 2;
+    }
+  }
+  const int seeds = std::max(1, absl::GetFlag(FLAGS_seeds));
+  std::printf("%-24s %-10s %8s %8s %6s %9s %11s %8s %8s\n", "instance", "mode", "meetings", "placed", "tables",
+              "idle_gaps", "lower_bound", "seconds", "slowest");
   for (size_t i = 1; i < files.size(); ++i) {
     atable::schedule::Problem problem;
     std::string error;
@@ -124,19 +138,35 @@ int main(int argc, char** argv) {
       std::printf("%-24s %s\n", name.c_str(), error.c_str());
       continue;
     }
-    atable::schedule::SolveOptions options;
-    options.seed = absl::GetFlag(FLAGS_seed);
-    options.iterations = absl::GetFlag(FLAGS_iterations);
-    if (absl::GetFlag(FLAGS_close_gaps)) options.gap_conflicts = atable::schedule::SolveOptions::kCloseGapsConflicts;
-    auto t0 = std::chrono::steady_clock::now();
-    auto schedule = atable::schedule::Solve(problem, options);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!schedule.ok()) {
-      std::printf("%-24s %s\n", name.c_str(), schedule.status().ToString().c_str());
-      continue;
+    for (const std::string& mode : modes) {
+      // Over the seeds: the fewest placed, the range of idle gaps, the lowest bound proven, times.
+      size_t placed = problem.meetings.size();
+      int fewest_gaps = 1 << 30, most_gaps = 0, bound = 1 << 30;
+      std::vector<double> seconds;
+      for (int k = 0; k < seeds; ++k) {
+        atable::schedule::SolveOptions options;
+        options.seed = absl::GetFlag(FLAGS_seed) + static_cast<uint64_t>(k);
+        options.iterations = absl::GetFlag(FLAGS_iterations);
+        if (mode == "close_gaps") options.gap_conflicts = atable::schedule::SolveOptions::kCloseGapsConflicts;
+        auto t0 = std::chrono::steady_clock::now();
+        auto schedule = atable::schedule::Solve(problem, options);
+        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (!schedule.ok()) {
+          std::printf("%-24s %s\n", name.c_str(), schedule.status().ToString().c_str());
+          return 1;
+        }
+        placed = std::min(placed, schedule->placed.size());
+        fewest_gaps = std::min(fewest_gaps, schedule->idle_gaps);
+        most_gaps = std::max(most_gaps, schedule->idle_gaps);
+        bound = std::min(bound, schedule->idle_gaps_lower_bound);
+      }
+      std::sort(seconds.begin(), seconds.end());
+      size_t half = seconds.size() / 2;
+      double median = seconds.size() % 2 ? seconds[half] : (seconds[half - 1] + seconds[half]) / 2;
+      std::string gaps = fewest_gaps == most_gaps ? absl::StrCat(most_gaps) : absl::StrCat(fewest_gaps, "-", most_gaps);
+      std::printf("%-24s %-10s %8zu %8zu %6d %9s %11d %8.2f %8.2f\n", name.c_str(), mode.c_str(), problem.meetings.size(),
+                  placed, problem.tables, gaps.c_str(), bound, median, seconds.back());
     }
-    std::printf("%-24s %8zu %8zu %6d %9d %11d %8.2f\n", name.c_str(), problem.meetings.size(), schedule->placed.size(),
-                problem.tables, schedule->idle_gaps, schedule->idle_gaps_lower_bound, seconds);
   }
   return 0;
 }
