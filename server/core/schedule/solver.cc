@@ -701,12 +701,14 @@ absl::StatusOr<Schedule> Solve(const Problem& p, const SolveOptions& options) {
   }
   Rng rng(options.seed);
   Annealer search(p, ms, st, rng, stop);
+  int64_t planned = first_budget;  // the moves the progress reports count towards
   auto tick = [&] {
-    report("improving", static_cast<double>(search.moves()) / budget, n - search.best_unplaced(),
+    report("improving", static_cast<double>(search.moves()) / planned, n - search.best_unplaced(),
            search.best_unplaced(), search.best_gaps());
   };
   search.Run(first_budget, 0.6, 0.05, lower_bound, tick);
   if (first_budget < budget && search.best_unplaced() > 0 && !search.stopped()) {
+    planned = budget;
     search.Run(budget - first_budget, 0.6, 0.05, lower_bound, tick);
   }
   std::vector<int> best_slots = search.best_slots();
