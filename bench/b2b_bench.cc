@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
       size_t placed = problem.meetings.size();
       int fewest_gaps = 1 << 30, most_gaps = 0, bound = 1 << 30;
       std::vector<double> seconds;
+      bool failed = false;
       for (int k = 0; k < seeds; ++k) {
         atable::schedule::SolveOptions options;
         options.seed = absl::GetFlag(FLAGS_seed) + static_cast<uint64_t>(k);
@@ -152,14 +153,16 @@ int main(int argc, char** argv) {
         auto schedule = atable::schedule::Solve(problem, options);
         seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         if (!schedule.ok()) {
-          std::printf("%-24s %s\n", name.c_str(), schedule.status().ToString().c_str());
-          return 1;
+          std::printf("%-24s %-10s %s\n", name.c_str(), mode.c_str(), schedule.status().ToString().c_str());
+          failed = true;
+          break;
         }
         placed = std::min(placed, schedule->placed.size());
         fewest_gaps = std::min(fewest_gaps, schedule->idle_gaps);
         most_gaps = std::max(most_gaps, schedule->idle_gaps);
         bound = std::min(bound, schedule->idle_gaps_lower_bound);
       }
+      if (failed) continue;
       std::sort(seconds.begin(), seconds.end());
       size_t half = seconds.size() / 2;
       double median = seconds.size() % 2 ? seconds[half] : (seconds[half - 1] + seconds[half]) / 2;
