@@ -4,6 +4,7 @@
 // connection, loads the same data there with COPY and runs the same mix through libpq with the
 // same concurrency. Prints every figure; see bench/README.md for the method.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,6 +78,13 @@ double CpuSeconds(pid_t pid) {
     if (i == 15) stime = std::stol(f);
   }
   return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+// CPU seconds this process has used (user + system, every thread).
+double OwnCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 // Waits until the server is idle (its background compactions done: under 5 % of a core for 2 s),
@@ -595,6 +603,7 @@ int Run() {
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   auto stub = v1::Catalog::NewStub(channel);
   t0 = Clock::now();
+  const double server_cpu0 = CpuSeconds(pid), client_cpu0 = OwnCpuSeconds();
   {
     grpc::ClientContext context;
     context.AddMetadata("authorization", bearer);
@@ -610,6 +619,10 @@ int Run() {
                 static_cast<long long>(summary.created()), static_cast<long long>(summary.rejected()),
                 s.ok() ? "ok" : s.error_message().c_str(), seconds, catalog.offers.size() / seconds,
                 (catalog.offers.size() + catalog.providers.size()) / seconds);
+    const double server_cpu = CpuSeconds(pid) - server_cpu0, client_cpu = OwnCpuSeconds() - client_cpu0;
+    std::printf("import CPU: server %.1f s (%.1f us a record, %.2f cores), this client %.1f s\n", server_cpu,
+                1e6 * server_cpu / static_cast<double>(catalog.offers.size() + catalog.providers.size()),
+                server_cpu / seconds, client_cpu);
     if (!s.ok() || summary.rejected() > 0) {
       std::fprintf(stderr, "the import failed: %s\n", s.ok() ? "records were rejected" : s.error_message().c_str());
       kill(pid, SIGTERM);

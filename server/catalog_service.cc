@@ -4,6 +4,7 @@
 #include "server/core/status_macros.h"
 #include "server/core/validation.h"
 #include "server/core/wire.h"
+#include "server/import_stream.h"
 #include "server/raw_unary.h"
 
 namespace atable {

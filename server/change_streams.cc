@@ -1,19 +1,12 @@
 #include "server/change_streams.h"
 
 #include <deque>
-#include <future>
-#include <limits>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
-#include "google/protobuf/wire_format_lite.h"
-#include "grpcpp/support/proto_buffer_writer.h"
-#include "server/core/validation.h"
 #include "server/core/wire.h"
 #include "server/grpc_status.h"
 #include "server/raw_unary.h"
@@ -179,178 +172,6 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartChangeStream(CatalogStore* stor
   }
   if (!s.ok()) return RefuseStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>(s);
   return new ChangeStream(store, notifier, after, req.follow());
-}
-
-// An ImportOffers call.
-class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
- public:
-  ImportReactor(CatalogStore* store, Principal who, grpc::ByteBuffer* response, int batch_size)
-      : store_(store), who_(std::move(who)), response_(response), batch_size_(batch_size) {
-    StartRead(&incoming_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // the client finished sending
-      absl::Status s = Flush();
-      if (s.ok()) s = Settle();
-      if (s.ok()) *response_ = BufferOf(summary_);
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    TakeMessage(BytesOf(incoming_));
-    if (static_cast<int>(batch_.size()) >= batch_size_) {
-      absl::Status s = Flush();
-      if (!s.ok()) {
-        Finish(ToGrpcStatus(s));
-        return;
-      }
-    }
-    StartRead(&incoming_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  void Reject(int64_t index, const std::string& id, const absl::Status& s) {
-    summary_.set_rejected(summary_.rejected() + 1);
-    v1::RejectedRecord* r = summary_.add_rejected_records();
-    r->set_index(index);
-    r->set_id(id);
-    absl::string_view message = s.message();
-    size_t colon = message.find(": ");
-    bool names_field = s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kPermissionDenied;
-    if (names_field && colon != absl::string_view::npos &&
-        message.substr(0, colon).find(' ') == absl::string_view::npos) {
-      r->set_field(std::string(message.substr(0, colon)));
-      r->set_reason(std::string(message.substr(colon + 2)));
-    } else {
-      if (colon != absl::string_view::npos && absl::StartsWith(message, "offer.provider_id")) {
-        r->set_field("offer.provider_id");
-        message = message.substr(colon + 2);
-      }
-      r->set_reason(std::string(message));
-    }
-  }
-
-  // Takes the records of one ImportOffersRequest. Each record is parsed on its own, so a bad
-  // one (invalid UTF-8, say) is rejected alone.
-  void TakeMessage(const std::string& bytes) {
-    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                              static_cast<int>(bytes.size()));
-    in.SetTotalBytesLimit(std::numeric_limits<int>::max());
-    while (true) {
-      uint32_t tag = in.ReadTag();
-      if (tag == 0) break;
-      std::string record;
-      uint32_t length = 0;
-      if (tag == ((v1::ImportOffersRequest::kRecordsFieldNumber << 3) | 2) && in.ReadVarint32(&length) &&
-          in.ReadString(&record, static_cast<int>(length))) {
-        Take(record);
-      } else if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
-        Reject(next_index_++, "", absl::InvalidArgumentError("request: is not a valid atable.v1.ImportOffersRequest message"));
-        break;
-      }
-    }
-  }
-
-  // Validates one record and queues it for the next batch, or rejects it.
-  void Take(const std::string& bytes) {
-    int64_t index = next_index_++;
-    v1::ImportRecord request;
-    absl::Status s = ParseWireMessage(bytes, &request);
-    if (!s.ok()) return Reject(index, "", s);
-    CatalogRecord record;
-    switch (request.record_case()) {
-      case v1::ImportRecord::kProvider:
-        record.is_provider = true;
-        record.provider = std::move(*request.mutable_provider());
-        s = ValidateProvider(record.provider);
-        if (s.ok()) s = CheckWritesProvider(who_, record.provider.id(), "provider.id");
-        if (!s.ok()) return Reject(index, record.provider.id(), s);
-        break;
-      case v1::ImportRecord::kOffer:
-        record.offer = std::move(*request.mutable_offer());
-        s = ValidateOffer(record.offer);
-        if (s.ok()) s = CheckWritesOffer(who_, *store_, record.offer);
-        if (!s.ok()) return Reject(index, record.offer.id(), s);
-        record.offer_text = PrepareOfferText(record.offer);  // here, while the last batch is written
-        break;
-      default:
-        return Reject(index, "", absl::InvalidArgumentError("record: is required (provider or offer)"));
-    }
-    batch_.push_back(std::move(record));
-    batch_index_.push_back(index);
-  }
-
-  // Starts writing the queued records on another thread, after counting the batch written
-  // before (so reading and checking the next records overlaps with writing these).
-  absl::Status Flush() {
-    absl::Status s = Settle();
-    if (!s.ok() || batch_.empty()) return s;
-    writing_ = std::move(batch_);
-    writing_index_ = std::move(batch_index_);
-    batch_.clear();
-    batch_index_.clear();
-    written_ = std::async(std::launch::async, [this] { return store_->Write(&writing_, absl::Now()); });
-    return absl::OkStatus();
-  }
-
-  // Waits for the batch being written, if any, and counts what became of its records.
-  absl::Status Settle() {
-    if (!written_.valid()) return absl::OkStatus();
-    absl::Status s = written_.get();
-    if (!s.ok()) return s;
-    for (size_t i = 0; i < writing_.size(); ++i) {
-      const CatalogRecord& r = writing_[i];
-      if (!r.status.ok()) {
-        Reject(writing_index_[i], r.is_provider ? r.provider.id() : r.offer.id(), r.status);
-        continue;
-      }
-      switch (r.outcome) {
-        case WriteOutcome::kCreated: summary_.set_created(summary_.created() + 1); break;
-        case WriteOutcome::kUpdated: summary_.set_updated(summary_.updated() + 1); break;
-        case WriteOutcome::kUnchanged: summary_.set_unchanged(summary_.unchanged() + 1); break;
-      }
-    }
-    // Reports stay in stream order even though rejections by the store come per batch.
-    std::sort(summary_.mutable_rejected_records()->begin(), summary_.mutable_rejected_records()->end(),
-              [](const v1::RejectedRecord& a, const v1::RejectedRecord& b) { return a.index() < b.index(); });
-    writing_.clear();
-    writing_index_.clear();
-    return absl::OkStatus();
-  }
-
-  CatalogStore* const store_;
-  const Principal who_;
-  grpc::ByteBuffer* const response_;
-  const int batch_size_;
-  grpc::ByteBuffer incoming_;
-  std::vector<CatalogRecord> batch_;  // checked, waiting for the next write
-  std::vector<int64_t> batch_index_;
-  int64_t next_index_ = 0;
-  v1::ImportOffersResponse summary_;
-  std::vector<CatalogRecord> writing_;  // being written by written_'s thread
-  std::vector<int64_t> writing_index_;
-  std::future<absl::Status> written_;  // declared last: destroyed first, waiting for the write
-};
-
-grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store, const KeyRing* keys,
-                                                       grpc::CallbackServerContext* context,
-                                                       grpc::ByteBuffer* response, int batch_size) {
-  absl::StatusOr<Principal> who = Authorize(keys, *context, Access::kWrite);
-  if (!who.ok()) return RefuseStream<grpc::ServerReadReactor<grpc::ByteBuffer>>(who.status());
-  return new ImportReactor(store, *std::move(who), response, batch_size);
-}
-
-absl::Status CheckWritesOffer(const Principal& who, const CatalogStore& store, const v1::Offer& offer) {
-  absl::Status s = CheckWritesProvider(who, offer.provider_id(), "offer.provider_id");
-  if (!s.ok() || who.role == v1::ROLE_ORGANIZER) return s;
-  absl::StatusOr<v1::Offer> stored = store.GetOffer(offer.id());
-  if (stored.ok() && stored->provider_id() != offer.provider_id()) {
-    return absl::PermissionDeniedError(absl::StrCat("offer.id: ", offer.id(), " belongs to provider ",
-                                                    stored->provider_id()));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace atable

@@ -1,5 +1,4 @@
-// The streaming calls of the Catalog service: ImportOffers (records in, one summary out) and
-// ListChanges (the change log out, optionally following new commits).
+// ListChanges: the change log of the catalog streamed out, optionally following new commits.
 #ifndef ATABLE_SERVER_CHANGE_STREAMS_H_
 #define ATABLE_SERVER_CHANGE_STREAMS_H_
 
@@ -42,18 +41,6 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartChangeStream(CatalogStore* stor
                                                               ChangeNotifier* notifier,
                                                               grpc::CallbackServerContext* context,
                                                               const grpc::ByteBuffer* request);
-
-// Starts an ImportOffers call for a caller with write access (a provider key imports only its own
-// records: the others are rejected one by one); records are validated, written in batches of
-// `batch_size`, and counted into the response. The reactor deletes itself when the call is done.
-grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store, const KeyRing* keys,
-                                                       grpc::CallbackServerContext* context,
-                                                       grpc::ByteBuffer* response,
-                                                       int batch_size = 1000);
-
-// PERMISSION_DENIED unless `who` may write `offer`: its provider's, and not another provider's
-// offer under the same id.
-absl::Status CheckWritesOffer(const Principal& who, const CatalogStore& store, const v1::Offer& offer);
 
 }  // namespace atable
 

@@ -1,0 +1,257 @@
+#include "server/import_stream.h"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
+#include "server/core/validation.h"
+#include "server/core/wire.h"
+#include "server/grpc_status.h"
+#include "server/raw_unary.h"
+
+namespace atable {
+namespace {
+
+// Batches checked and waiting to be written before reading pauses.
+constexpr size_t kMaxWaitingBatches = 2;
+
+grpc::ByteBuffer BufferOf(const google::protobuf::Message& message) {
+  std::string bytes = message.SerializeAsString();
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// Records `s` as the reason record `index` was refused: its field, when the message starts with
+// one ("offer.prices[0].unit: ..."), and the rest as the reason.
+void AddRejection(int64_t index, const std::string& id, const absl::Status& s, std::vector<v1::RejectedRecord>* out) {
+  v1::RejectedRecord& r = out->emplace_back();
+  r.set_index(index);
+  r.set_id(id);
+  absl::string_view message = s.message();
+  size_t colon = message.find(": ");
+  bool names_field = s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kPermissionDenied;
+  if (names_field && colon != absl::string_view::npos && message.substr(0, colon).find(' ') == absl::string_view::npos) {
+    r.set_field(std::string(message.substr(0, colon)));
+    r.set_reason(std::string(message.substr(colon + 2)));
+  } else {
+    if (colon != absl::string_view::npos && absl::StartsWith(message, "offer.provider_id")) {
+      r.set_field("offer.provider_id");
+      message = message.substr(colon + 2);
+    }
+    r.set_reason(std::string(message));
+  }
+}
+
+// Checked records and their positions in the stream.
+struct Batch {
+  std::vector<CatalogRecord> records;
+  std::vector<int64_t> positions;
+  bool last = false;  // the stream ended after these
+};
+
+class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
+ public:
+  ImportReactor(CatalogStore* store, Principal who, grpc::ByteBuffer* response, int batch_size)
+      : store_(store),
+        who_(std::move(who)),
+        response_(response),
+        batch_size_(static_cast<size_t>(std::max(batch_size, 1))),
+        writer_([this] { WriteBatches(); }) {
+    StartRead(&incoming_);
+  }
+
+  // gRPC's thread: checks the message's records; hands a full batch (or the rest, at the end of
+  // the stream) to the writer, and reads on unless enough batches are waiting.
+  void OnReadDone(bool ok) override {
+    if (ok) TakeMessage(BytesOf(incoming_));
+    if (ok && batch_.records.size() < batch_size_) {
+      StartRead(&incoming_);
+      return;
+    }
+    batch_.last = !ok;
+    absl::MutexLock lock(&mu_);
+    if (ended_) return;  // a write failed: the call is over
+    waiting_.push_back(std::move(batch_));
+    batch_ = Batch();
+    if (!ok) return;
+    if (waiting_.size() >= kMaxWaitingBatches) {
+      paused_ = true;  // the writer resumes reading when it takes the next batch
+      return;
+    }
+    StartRead(&incoming_);
+  }
+
+  void OnDone() override {
+    if (writer_.get_id() == std::this_thread::get_id()) {
+      writer_.detach();  // it returns right after finishing the call
+    } else {
+      writer_.join();
+    }
+    delete this;
+  }
+
+ private:
+  // Takes the records of one ImportOffersRequest. Each record is parsed on its own, so a bad
+  // one (invalid UTF-8, say) is rejected alone.
+  void TakeMessage(const std::string& bytes) {
+    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                              static_cast<int>(bytes.size()));
+    in.SetTotalBytesLimit(std::numeric_limits<int>::max());
+    while (true) {
+      uint32_t tag = in.ReadTag();
+      if (tag == 0) break;
+      std::string record;
+      uint32_t length = 0;
+      if (tag == ((v1::ImportOffersRequest::kRecordsFieldNumber << 3) | 2) && in.ReadVarint32(&length) &&
+          in.ReadString(&record, static_cast<int>(length))) {
+        Take(record);
+      } else if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
+        AddRejection(next_position_++, "",
+                     absl::InvalidArgumentError("request: is not a valid atable.v1.ImportOffersRequest message"),
+                     &parse_rejected_);
+        break;
+      }
+    }
+  }
+
+  // Validates one record and adds it to the batch, or rejects it.
+  void Take(const std::string& bytes) {
+    int64_t position = next_position_++;
+    v1::ImportRecord request;
+    absl::Status s = ParseWireMessage(bytes, &request);
+    if (!s.ok()) return AddRejection(position, "", s, &parse_rejected_);
+    CatalogRecord record;
+    switch (request.record_case()) {
+      case v1::ImportRecord::kProvider:
+        record.is_provider = true;
+        record.provider = std::move(*request.mutable_provider());
+        s = ValidateProvider(record.provider);
+        if (s.ok()) s = CheckWritesProvider(who_, record.provider.id(), "provider.id");
+        if (!s.ok()) return AddRejection(position, record.provider.id(), s, &parse_rejected_);
+        break;
+      case v1::ImportRecord::kOffer:
+        record.offer = std::move(*request.mutable_offer());
+        s = ValidateOffer(record.offer);
+        if (s.ok()) s = CheckWritesOffer(who_, *store_, record.offer);
+        if (!s.ok()) return AddRejection(position, record.offer.id(), s, &parse_rejected_);
+        record.offer_text = PrepareOfferText(record.offer);  // here, while the writer writes
+        break;
+      default:
+        return AddRejection(position, "", absl::InvalidArgumentError("record: is required (provider or offer)"),
+                            &parse_rejected_);
+    }
+    batch_.records.push_back(std::move(record));
+    batch_.positions.push_back(position);
+  }
+
+  // The writer's thread: writes the batches in turn until the last one, or until a write fails,
+  // then finishes the call.
+  void WriteBatches() {
+    while (true) {
+      Batch batch;
+      bool resume = false;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](std::deque<Batch>* waiting) { return !waiting->empty(); }, &waiting_));
+        batch = std::move(waiting_.front());
+        waiting_.pop_front();
+        resume = paused_;
+        paused_ = false;
+      }
+      if (resume) StartRead(&incoming_);  // gRPC's thread left off reading: nothing else uses incoming_
+      absl::Status s = batch.records.empty() ? absl::OkStatus() : store_->Write(&batch.records, absl::Now());
+      if (s.ok()) Count(batch);
+      if (!s.ok() || batch.last) {
+        {
+          absl::MutexLock lock(&mu_);
+          ended_ = true;
+          if (s.ok()) {  // the stream's end: gRPC's thread is done with what it rejected
+            for (v1::RejectedRecord& r : parse_rejected_) written_rejected_.push_back(std::move(r));
+          }
+        }
+        if (s.ok()) {
+          std::sort(written_rejected_.begin(), written_rejected_.end(),
+                    [](const v1::RejectedRecord& a, const v1::RejectedRecord& b) { return a.index() < b.index(); });
+          summary_.set_rejected(static_cast<int64_t>(written_rejected_.size()));
+          for (v1::RejectedRecord& r : written_rejected_) *summary_.add_rejected_records() = std::move(r);
+          *response_ = BufferOf(summary_);
+        }
+        Finish(ToGrpcStatus(s));  // the last use of this object on this thread
+        return;
+      }
+    }
+  }
+
+  // Counts what the store did with each record of a written batch.
+  void Count(const Batch& batch) {
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      const CatalogRecord& r = batch.records[i];
+      if (!r.status.ok()) {
+        AddRejection(batch.positions[i], r.is_provider ? r.provider.id() : r.offer.id(), r.status, &written_rejected_);
+        continue;
+      }
+      switch (r.outcome) {
+        case WriteOutcome::kCreated: summary_.set_created(summary_.created() + 1); break;
+        case WriteOutcome::kUpdated: summary_.set_updated(summary_.updated() + 1); break;
+        case WriteOutcome::kUnchanged: summary_.set_unchanged(summary_.unchanged() + 1); break;
+      }
+    }
+  }
+
+  CatalogStore* const store_;
+  const Principal who_;
+  grpc::ByteBuffer* const response_;
+  const size_t batch_size_;
+
+  // gRPC's thread (or the writer's, while reading is paused).
+  grpc::ByteBuffer incoming_;
+  Batch batch_;  // being filled
+  int64_t next_position_ = 0;
+  std::vector<v1::RejectedRecord> parse_rejected_;  // handed to the writer with the last batch
+
+  // The writer's thread.
+  v1::ImportOffersResponse summary_;
+  std::vector<v1::RejectedRecord> written_rejected_;
+
+  absl::Mutex mu_;
+  std::deque<Batch> waiting_ ABSL_GUARDED_BY(mu_);
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;  // gRPC's thread stopped reading
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;   // the call is finished (or finishing)
+
+  std::thread writer_;  // declared last: starts once everything else is built
+};
+
+}  // namespace
+
+grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store, const KeyRing* keys,
+                                                       grpc::CallbackServerContext* context,
+                                                       grpc::ByteBuffer* response, int batch_size) {
+  absl::StatusOr<Principal> who = Authorize(keys, *context, Access::kWrite);
+  if (!who.ok()) return RefuseStream<grpc::ServerReadReactor<grpc::ByteBuffer>>(who.status());
+  return new ImportReactor(store, *std::move(who), response, batch_size);
+}
+
+absl::Status CheckWritesOffer(const Principal& who, const CatalogStore& store, const v1::Offer& offer) {
+  absl::Status s = CheckWritesProvider(who, offer.provider_id(), "offer.provider_id");
+  if (!s.ok() || who.role == v1::ROLE_ORGANIZER) return s;
+  absl::StatusOr<v1::Offer> stored = store.GetOffer(offer.id());
+  if (stored.ok() && stored->provider_id() != offer.provider_id()) {
+    return absl::PermissionDeniedError(absl::StrCat("offer.id: ", offer.id(), " belongs to provider ",
+                                                    stored->provider_id()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace atable
