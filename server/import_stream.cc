@@ -23,8 +23,10 @@
 namespace atable {
 namespace {
 
-// Batches checked and waiting to be written before reading pauses.
+// Batches checked and waiting to be written before reading pauses, and batches written and
+// waiting to be published before writing pauses.
 constexpr size_t kMaxWaitingBatches = 2;
+constexpr size_t kMaxUnpublishedBatches = 2;
 
 grpc::ByteBuffer BufferOf(const google::protobuf::Message& message) {
   std::string bytes = message.SerializeAsString();
@@ -53,11 +55,13 @@ void AddRejection(int64_t index, const std::string& id, const absl::Status& s, s
   }
 }
 
-// Checked records and their positions in the stream.
+// Checked records and their positions in the stream; once written, the revision they end at.
 struct Batch {
   std::vector<CatalogRecord> records;
   std::vector<int64_t> positions;
-  bool last = false;  // the stream ended after these
+  bool last = false;      // the stream ended after these, or the write failed
+  uint64_t revision = 0;  // written, to publish (0: nothing written)
+  absl::Status error;     // why the write failed
 };
 
 class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
@@ -67,7 +71,8 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
         who_(std::move(who)),
         response_(response),
         batch_size_(static_cast<size_t>(std::max(batch_size, 1))),
-        writer_([this] { WriteBatches(); }) {
+        writer_([this] { WriteBatches(); }),
+        publisher_([this] { PublishBatches(); }) {
     StartRead(&incoming_);
   }
 
@@ -80,7 +85,9 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       return;
     }
     batch_.last = !ok;
+    std::vector<Batch> spent;  // freed here, off the writer's thread, once the lock is released
     absl::MutexLock lock(&mu_);
+    spent.swap(spent_);
     if (ended_) return;  // a write failed: the call is over
     waiting_.push_back(std::move(batch_));
     batch_ = Batch();
@@ -93,10 +100,11 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   }
 
   void OnDone() override {
-    if (writer_.get_id() == std::this_thread::get_id()) {
-      writer_.detach();  // it returns right after finishing the call
+    writer_.join();  // it returned after handing over the last batch
+    if (publisher_.get_id() == std::this_thread::get_id()) {
+      publisher_.detach();  // it returns right after finishing the call
     } else {
-      writer_.join();
+      publisher_.join();
     }
     delete this;
   }
@@ -155,8 +163,8 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     batch_.positions.push_back(position);
   }
 
-  // The writer's thread: writes the batches in turn until the last one, or until a write fails,
-  // then finishes the call.
+  // The writer's thread: writes the batches in turn, leaving their publishing to the publisher,
+  // until the last one or until a write fails.
   void WriteBatches() {
     while (true) {
       Batch batch;
@@ -171,26 +179,64 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
         paused_ = false;
       }
       if (resume) StartRead(&incoming_);  // gRPC's thread left off reading: nothing else uses incoming_
-      absl::Status s = batch.records.empty() ? absl::OkStatus() : store_->Write(&batch.records, absl::Now());
-      if (s.ok()) Count(batch);
-      if (!s.ok() || batch.last) {
-        {
-          absl::MutexLock lock(&mu_);
-          ended_ = true;
-          if (s.ok()) {  // the stream's end: gRPC's thread is done with what it rejected
-            for (v1::RejectedRecord& r : parse_rejected_) written_rejected_.push_back(std::move(r));
-          }
+      if (!batch.records.empty()) {
+        absl::StatusOr<uint64_t> written = store_->WriteUnpublished(&batch.records, absl::Now(), this);
+        if (written.ok()) {
+          batch.revision = *written;
+        } else {
+          batch.error = written.status();
+          batch.last = true;
         }
-        if (s.ok()) {
-          std::sort(written_rejected_.begin(), written_rejected_.end(),
-                    [](const v1::RejectedRecord& a, const v1::RejectedRecord& b) { return a.index() < b.index(); });
-          summary_.set_rejected(static_cast<int64_t>(written_rejected_.size()));
-          for (v1::RejectedRecord& r : written_rejected_) *summary_.add_rejected_records() = std::move(r);
-          *response_ = BufferOf(summary_);
-        }
-        Finish(ToGrpcStatus(s));  // the last use of this object on this thread
-        return;
       }
+      const bool last = batch.last;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](std::deque<Batch>* written) { return written->size() < kMaxUnpublishedBatches; }, &written_));
+        if (!batch.error.ok()) ended_ = true;  // gRPC's thread hands over no more batches
+        written_.push_back(std::move(batch));
+      }
+      if (last) return;
+    }
+  }
+
+  // The publisher's thread: publishes the written batches in turn (every one, so that the store
+  // never waits for a batch left unpublished) and counts their records; at the last one, or at a
+  // failed write, finishes the call.
+  void PublishBatches() {
+    while (true) {
+      Batch batch;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](std::deque<Batch>* written) { return !written->empty(); }, &written_));
+        batch = std::move(written_.front());
+        written_.pop_front();
+      }
+      if (batch.revision != 0) store_->PublishWritten(&batch.records, batch.revision);
+      if (batch.error.ok()) Count(batch);
+      if (!batch.last) {
+        absl::MutexLock lock(&mu_);
+        spent_.push_back(std::move(batch));
+        continue;
+      }
+      const absl::Status s = batch.error;
+      {
+        absl::MutexLock lock(&mu_);
+        ended_ = true;
+        if (s.ok()) {  // the stream's end: gRPC's thread is done with what it rejected
+          for (v1::RejectedRecord& r : parse_rejected_) written_rejected_.push_back(std::move(r));
+        }
+      }
+      if (s.ok()) {
+        std::sort(written_rejected_.begin(), written_rejected_.end(),
+                  [](const v1::RejectedRecord& a, const v1::RejectedRecord& b) { return a.index() < b.index(); });
+        summary_.set_rejected(static_cast<int64_t>(written_rejected_.size()));
+        for (v1::RejectedRecord& r : written_rejected_) *summary_.add_rejected_records() = std::move(r);
+        *response_ = BufferOf(summary_);
+      }
+      Finish(ToGrpcStatus(s));  // the last use of this object on this thread
+      return;
     }
   }
 
@@ -221,16 +267,20 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   int64_t next_position_ = 0;
   std::vector<v1::RejectedRecord> parse_rejected_;  // handed to the writer with the last batch
 
-  // The writer's thread.
+  // The publisher's thread.
   v1::ImportOffersResponse summary_;
   std::vector<v1::RejectedRecord> written_rejected_;
 
   absl::Mutex mu_;
-  std::deque<Batch> waiting_ ABSL_GUARDED_BY(mu_);
+  std::deque<Batch> waiting_ ABSL_GUARDED_BY(mu_);  // checked, to write
+  std::deque<Batch> written_ ABSL_GUARDED_BY(mu_);  // written, to publish
+  std::vector<Batch> spent_ ABSL_GUARDED_BY(mu_);   // published, for gRPC's thread to free
   bool paused_ ABSL_GUARDED_BY(mu_) = false;  // gRPC's thread stopped reading
   bool ended_ ABSL_GUARDED_BY(mu_) = false;   // the call is finished (or finishing)
 
-  std::thread writer_;  // declared last: starts once everything else is built
+  // Declared last: they start once everything else is built.
+  std::thread writer_;
+  std::thread publisher_;
 };
 
 }  // namespace

@@ -11,9 +11,10 @@
 namespace atable {
 
 // Starts an ImportOffers call for a caller with write access (a provider key imports only its own
-// records: the others are rejected one by one). Records are read and checked on gRPC's thread and
-// written, `batch_size` at a time, on a thread of the call's own, so that reading the next records
-// overlaps with writing the last ones; reading pauses while a few batches wait to be written. A
+// records: the others are rejected one by one). Records are read and checked on gRPC's thread,
+// written `batch_size` at a time on a thread of the call's own and published (indexed for
+// searches) on another, so that the three steps of successive batches overlap; reading pauses
+// while a few batches wait to be written, writing while a few wait to be published. A
 // record the store refuses is rejected alone; a failed write ends the call with its error. The
 // reactor deletes itself when the call is done.
 grpc::ServerReadReactor<grpc::ByteBuffer>* StartImport(CatalogStore* store, const KeyRing* keys,

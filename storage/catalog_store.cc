@@ -233,6 +233,7 @@ CatalogStore::CatalogStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<Hand
       cf_(std::move(handles)),
       options_(options),
       index_(std::make_unique<OfferIndex>()),
+      written_revision_(revision),
       revision_(revision) {}
 
 CatalogStore::~CatalogStore() {
@@ -261,21 +262,63 @@ uint64_t CatalogStore::revision() const { return revision_.load(std::memory_orde
 uint64_t CatalogStore::oldest_resumable_revision() const { return pruned_through_.load(); }
 
 void CatalogStore::AddCommitListener(std::function<void(uint64_t)> listener) {
-  absl::MutexLock lock(&write_mu_);
+  absl::MutexLock lock(&publish_mu_);
   listeners_.push_back(std::move(listener));
 }
 
 absl::Status CatalogStore::Commit(rocksdb::WriteBatch* batch, uint64_t revision,
                                   const std::function<void()>& apply) {
+  AwaitPublished(nullptr);  // the index takes changes in revision order
+  ATABLE_RETURN_IF_ERROR(WriteToDb(batch, revision));
+  Publish(revision, apply);
+  return absl::OkStatus();
+}
+
+absl::Status CatalogStore::WriteToDb(rocksdb::WriteBatch* batch, uint64_t revision) {
   batch->Put(cf_->meta, kRevisionKey, absl::StrCat(revision));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   ATABLE_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, batch), "writing"));
+  written_revision_ = revision;
+  return absl::OkStatus();
+}
+
+void CatalogStore::Publish(uint64_t revision, const std::function<void()>& apply) {
+  absl::MutexLock lock(&publish_mu_);
   apply();
   index_->SetRevision(revision);
   revision_.store(revision, std::memory_order_release);
   for (const auto& listener : listeners_) listener(revision);
-  return absl::OkStatus();
+}
+
+void CatalogStore::AwaitPublished(const void* pipeline) {
+  auto published = [this, pipeline]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pending_mu_) {
+    return pending_batches_ == 0 || (pipeline != nullptr && pending_pipeline_ == pipeline);
+  };
+  absl::MutexLock lock(&pending_mu_);
+  pending_mu_.Await(absl::Condition(&published));
+}
+
+CatalogStore::StoredIds CatalogStore::LookUpStored(const std::vector<CatalogRecord>& records) const {
+  StoredIds stored;
+  for (const CatalogRecord& r : records) {
+    if (r.is_provider) {
+      stored.providers.emplace(r.provider.id(), false);
+    } else {
+      stored.offers.emplace(r.offer.id(), false);
+      stored.providers.emplace(r.offer.provider_id(), false);
+    }
+  }
+  {
+    absl::MutexLock lock(&pending_mu_);
+    if (pending_batches_ > 0) {
+      for (auto& [id, known] : stored.providers) known = pending_providers_.contains(id);
+      for (auto& [id, known] : stored.offers) known = pending_offers_.contains(id);
+    }
+  }
+  // After: a publication indexes an id before it stops being pending, so none is missed.
+  index_->LookUpIds(&stored.providers, &stored.offers);
+  return stored;
 }
 
 absl::StatusOr<Provider> CatalogStore::GetProvider(absl::string_view id) const {
@@ -288,9 +331,48 @@ absl::StatusOr<Offer> CatalogStore::GetOffer(absl::string_view id) const {
 
 absl::Status CatalogStore::Write(std::vector<CatalogRecord>* records, absl::Time now) {
   absl::MutexLock lock(&write_mu_);
+  AwaitPublished(nullptr);
+  ATABLE_ASSIGN_OR_RETURN(uint64_t revision, WriteRecords(records, now));
+  if (revision != 0) Publish(revision, [&] { IndexRecords(records); });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> CatalogStore::WriteUnpublished(std::vector<CatalogRecord>* records, absl::Time now,
+                                                        const void* pipeline) {
+  absl::MutexLock lock(&write_mu_);
+  AwaitPublished(pipeline);
+  ATABLE_ASSIGN_OR_RETURN(uint64_t revision, WriteRecords(records, now));
+  if (revision == 0) return revision;
+  absl::MutexLock pending(&pending_mu_);
+  ++pending_batches_;
+  pending_pipeline_ = pipeline;
+  ForEachWrittenId(*records, [&](auto* set, absl::string_view id) { set->insert(id); });
+  return revision;
+}
+
+void CatalogStore::PublishWritten(std::vector<CatalogRecord>* records, uint64_t revision) {
+  Publish(revision, [&] { IndexRecords(records); });
+  absl::MutexLock pending(&pending_mu_);
+  ForEachWrittenId(*records, [&](auto* set, absl::string_view id) { set->erase(id); });
+  if (--pending_batches_ == 0) pending_pipeline_ = nullptr;
+}
+
+template <typename Fn>
+void CatalogStore::ForEachWrittenId(const std::vector<CatalogRecord>& records, Fn fn) {
+  for (const CatalogRecord& r : records) {
+    if (!r.status.ok() || r.outcome == WriteOutcome::kUnchanged) continue;
+    if (r.is_provider) {
+      fn(&pending_providers_, r.provider.id());
+    } else {
+      fn(&pending_offers_, r.offer.id());
+    }
+  }
+}
+
+absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* records, absl::Time now) {
   // The latest version of each id this batch touches: a record written earlier in the batch, or
-  // what is stored (read once), or nullptr when there is none. The index knows every stored id (it
-  // changes under write_mu_ too), so only what exists is read.
+  // what is stored (read once), or nullptr when there is none. Which ids are stored is looked up
+  // first, so only what exists is read.
   absl::flat_hash_map<std::string, const Provider*> providers;
   absl::flat_hash_map<std::string, const Offer*> offers;
   std::deque<Provider> read_providers;
@@ -308,18 +390,19 @@ absl::Status CatalogStore::Write(std::vector<CatalogRecord>* records, absl::Time
     seen.emplace(id, found);
     return found;
   };
+  const StoredIds stored_ids = LookUpStored(*records);
   auto provider_of = [&](const std::string& id) {
-    return latest(providers, read_providers, cf_->providers, "provider", index_->HasProvider(id), id);
+    return latest(providers, read_providers, cf_->providers, "provider", stored_ids.providers.at(id), id);
   };
   auto offer_of = [&](const std::string& id) {
-    return latest(offers, read_offers, cf_->offers, "offer", index_->HasOffer(id), id);
+    return latest(offers, read_offers, cf_->offers, "offer", stored_ids.offers.at(id), id);
   };
   auto provider_exists = [&](const std::string& id) {
     auto it = providers.find(id);
-    return it != providers.end() ? it->second != nullptr : index_->HasProvider(id);
+    return it != providers.end() ? it->second != nullptr : stored_ids.providers.at(id);
   };
 
-  uint64_t revision = revision_.load();
+  uint64_t revision = written_revision_;
   rocksdb::WriteBatch batch;
   for (CatalogRecord& r : *records) {  // `records` keeps its size: pointers into it stay valid
     r.status = absl::OkStatus();
@@ -365,18 +448,21 @@ absl::Status CatalogStore::Write(std::vector<CatalogRecord>* records, absl::Time
       offers[r.offer.id()] = &r.offer;
     }
   }
-  if (revision == revision_.load()) return absl::OkStatus();  // nothing to write
-  return Commit(&batch, revision, [&] {
-    for (CatalogRecord& r : *records) {
-      if (!r.status.ok() || r.outcome == WriteOutcome::kUnchanged) continue;
-      if (r.is_provider) {
-        index_->UpsertProvider(r.provider, RevisionOfEtag(r.provider.etag()));
-      } else {
-        index_->UpsertOffer(r.offer, RevisionOfEtag(r.offer.etag()), r.offer_text ? &*r.offer_text : nullptr,
-                            std::move(r.stored_bytes));
-      }
+  if (revision == written_revision_) return 0;  // nothing to write
+  ATABLE_RETURN_IF_ERROR(WriteToDb(&batch, revision));
+  return revision;
+}
+
+void CatalogStore::IndexRecords(std::vector<CatalogRecord>* records) {
+  for (CatalogRecord& r : *records) {
+    if (!r.status.ok() || r.outcome == WriteOutcome::kUnchanged) continue;
+    if (r.is_provider) {
+      index_->UpsertProvider(r.provider, RevisionOfEtag(r.provider.etag()));
+    } else {
+      index_->UpsertOffer(r.offer, RevisionOfEtag(r.offer.etag()), r.offer_text ? &*r.offer_text : nullptr,
+                          std::move(r.stored_bytes));
     }
-  });
+  }
 }
 
 absl::StatusOr<Written<Provider>> CatalogStore::UpsertProvider(const Provider& provider, absl::Time now) {
@@ -400,7 +486,7 @@ absl::Status CatalogStore::DeleteOffer(absl::string_view id, absl::string_view e
   absl::MutexLock lock(&write_mu_);
   ATABLE_ASSIGN_OR_RETURN(Offer stored, ReadMessage<Offer>(db_.get(), cf_->offers, "offer", id));
   ATABLE_RETURN_IF_ERROR(CheckEtag("offer", id, etag, &stored.etag()));
-  uint64_t revision = revision_.load() + 1;
+  uint64_t revision = written_revision_ + 1;
   absl::Time now = absl::Now();
   rocksdb::WriteBatch batch;
   batch.Delete(cf_->offers, rocksdb::Slice(id.data(), id.size()));
@@ -414,7 +500,7 @@ absl::Status CatalogStore::DeleteProvider(absl::string_view id, absl::string_vie
   ATABLE_ASSIGN_OR_RETURN(Provider stored, ReadMessage<Provider>(db_.get(), cf_->providers, "provider", id));
   ATABLE_RETURN_IF_ERROR(CheckEtag("provider", id, etag, &stored.etag()));
   ATABLE_ASSIGN_OR_RETURN(std::vector<std::string> offer_ids, ListOfferIds(id));
-  uint64_t revision = revision_.load();
+  uint64_t revision = written_revision_;
   absl::Time now = absl::Now();
   rocksdb::WriteBatch batch;
   for (const std::string& offer_id : offer_ids) {
@@ -425,7 +511,7 @@ absl::Status CatalogStore::DeleteProvider(absl::string_view id, absl::string_vie
   }
   batch.Delete(cf_->providers, rocksdb::Slice(id.data(), id.size()));
   batch.Put(cf_->changes, EncodeRevision(++revision), EncodeChange(ChangeRecord::Entity::kProvider, true, now, id));
-  uint64_t first = revision_.load() + 1;
+  uint64_t first = written_revision_ + 1;
   return Commit(&batch, revision, [&] {
     for (size_t i = 0; i < offer_ids.size(); ++i) index_->RemoveOffer(offer_ids[i], first + i);
     index_->RemoveProvider(id, revision);
@@ -438,7 +524,7 @@ absl::StatusOr<Written<v1::Buyer>> CatalogStore::UpsertBuyer(const v1::Buyer& bu
                           ReadOptional<v1::Buyer>(db_.get(), cf_->buyers, "buyer", buyer.id()));
   ATABLE_RETURN_IF_ERROR(CheckEtag("buyer", buyer.id(), buyer.etag(), stored ? &stored->etag() : nullptr));
   if (stored && SameContent(*stored, buyer)) return Written<v1::Buyer>{*stored, WriteOutcome::kUnchanged};
-  uint64_t revision = revision_.load() + 1;
+  uint64_t revision = written_revision_ + 1;
   v1::Buyer value = buyer;
   StampWrite(stored ? &*stored : nullptr, now, revision, &value);
   rocksdb::WriteBatch batch;
@@ -457,7 +543,7 @@ absl::Status CatalogStore::DeleteBuyer(absl::string_view id, absl::string_view e
   ATABLE_RETURN_IF_ERROR(CheckEtag("buyer", id, etag, &stored.etag()));
   rocksdb::WriteBatch batch;
   batch.Delete(cf_->buyers, rocksdb::Slice(id.data(), id.size()));
-  return Commit(&batch, revision_.load() + 1, [] {});
+  return Commit(&batch, written_revision_ + 1, [] {});
 }
 
 absl::StatusOr<std::vector<v1::Buyer>> CatalogStore::ListBuyers(absl::string_view after_id, size_t limit) const {
@@ -487,7 +573,7 @@ absl::StatusOr<Written<v1::Event>> CatalogStore::UpsertEvent(const v1::Event& ev
     old.clear_etag();
     if (MessageDifferencer::Equals(old, value)) return Written<v1::Event>{*stored, WriteOutcome::kUnchanged};
   }
-  uint64_t revision = revision_.load() + 1;
+  uint64_t revision = written_revision_ + 1;
   value.set_etag(EtagOf(revision));
   rocksdb::WriteBatch batch;
   batch.Put(cf_->events, key, value.SerializeAsString());
@@ -506,7 +592,7 @@ absl::Status CatalogStore::PutSchedule(const v1::EventSchedule& schedule) {
   ATABLE_RETURN_IF_ERROR(GetEvent(schedule.event_id()).status());
   rocksdb::WriteBatch batch;
   batch.Put(cf_->events, absl::StrCat("s/", schedule.event_id()), schedule.SerializeAsString());
-  return Commit(&batch, revision_.load() + 1, [] {});
+  return Commit(&batch, written_revision_ + 1, [] {});
 }
 
 absl::Status CatalogStore::PutKey(absl::string_view id, absl::string_view value) {
@@ -615,11 +701,13 @@ absl::StatusOr<std::vector<ChangeRecord>> CatalogStore::ReadChanges(uint64_t aft
         "resume_token: revision ", after, " is older than the retained change history (it starts after ",
         pruned_through_.load(), "); resync with SearchOffers, then follow from its resume_token"));
   }
+  const uint64_t published = revision();  // read first: what is written after it is not shown
   std::vector<ChangeRecord> changes;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_->changes));
   for (it->Seek(EncodeRevision(after + 1)); it->Valid() && changes.size() < limit; it->Next()) {
     ChangeRecord c;
     if (!DecodeChange(it->key(), it->value(), &c)) return absl::DataLossError("change log: unreadable record");
+    if (c.revision > published) break;
     changes.push_back(std::move(c));
   }
   ATABLE_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the change log"));

@@ -9,7 +9,9 @@
 //
 // The store also keeps the search index (OfferIndex) in memory: rebuilt from the column families
 // at open, and brought up to date with each write batch before the write returns, under the same
-// lock, so a search never sees a write half applied.
+// lock, so a search never sees a write half applied. A bulk writer may instead publish each batch
+// (index, revision(), commit listeners) in a second step, overlapping with writing the next
+// batch: see WriteUnpublished.
 //
 // Thread-safe: reads run concurrently; writes are serialised.
 #ifndef ATABLE_STORAGE_CATALOG_STORE_H_
@@ -25,6 +27,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -121,6 +125,18 @@ class CatalogStore {
   // Returns an error only if the database write itself failed (then nothing was stored).
   absl::Status Write(std::vector<CatalogRecord>* records, absl::Time now);
 
+  // Writes `records` to the database as Write does, but leaves publishing them (the search index,
+  // revision(), the commit listeners) to PublishWritten, so that one thread can write the next
+  // batch while another indexes this one. Returns the revision the batch ends at, or 0 when
+  // nothing needed writing (then there is nothing to publish). Every batch written must then be
+  // passed, with that revision, to PublishWritten, in the order written, and `records` must stay
+  // unchanged until then. The batches of one `pipeline` (any address that names the caller) may
+  // be written ahead of their publishing; any other write waits until they are published.
+  absl::StatusOr<uint64_t> WriteUnpublished(std::vector<CatalogRecord>* records, absl::Time now,
+                                            const void* pipeline);
+  // Publishes a batch written by WriteUnpublished: from then on searches see it.
+  void PublishWritten(std::vector<CatalogRecord>* records, uint64_t revision);
+
   // Buyers: stored like providers (etag, timestamps, idempotent upserts), outside the change log.
   absl::StatusOr<Written<v1::Buyer>> UpsertBuyer(const v1::Buyer& buyer, absl::Time now);
   absl::StatusOr<v1::Buyer> GetBuyer(absl::string_view id) const;
@@ -163,8 +179,9 @@ class CatalogStore {
   absl::Status ForEachProvider(const std::function<bool(const v1::Provider&)>& fn) const;
   absl::Status ForEachOffer(const std::function<bool(const v1::Offer&)>& fn) const;
 
-  // Returns up to `limit` change records with a revision above `after`, in revision order.
-  // FAILED_PRECONDITION if `after` is older than the retained history (see PruneChanges).
+  // Returns up to `limit` change records with a revision above `after` and at most revision()
+  // (published), in revision order. FAILED_PRECONDITION if `after` is older than the retained
+  // history (see PruneChanges).
   absl::StatusOr<std::vector<ChangeRecord>> ReadChanges(uint64_t after, size_t limit) const;
 
   // Deletes the change records committed before `cutoff`. Returns how many were deleted.
@@ -173,15 +190,15 @@ class CatalogStore {
   // The oldest revision ReadChanges can resume after (0 until the log is first pruned).
   uint64_t oldest_resumable_revision() const;
 
-  // The search index, always as up to date as the store.
+  // The search index, as up to date as revision().
   const OfferIndex& index() const { return *index_; }
   OfferIndex& mutable_index() { return *index_; }
 
-  // Calls `listener(revision)` after every committed write, on the writing thread, while writes
-  // are held: it must be quick and must not write to the store.
+  // Calls `listener(revision)` after every committed write once it is published, on the
+  // publishing thread, while writes are held: it must be quick and must not write to the store.
   void AddCommitListener(std::function<void(uint64_t)> listener);
 
-  // The revision of the last write (0 for a store never written).
+  // The revision of the last write published (0 for a store never written).
   uint64_t revision() const;
 
   // Checks that the offer index and the offers agree (every offer indexed under its provider,
@@ -194,9 +211,30 @@ class CatalogStore {
   CatalogStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<Handles> handles,
                StoreOptions options, uint64_t revision);
 
-  // Commits `batch` (which ends at `revision`) and applies `apply` to the index.
+  // Commits `batch` (which ends at `revision`) and publishes it, `apply` updating the index.
   absl::Status Commit(rocksdb::WriteBatch* batch, uint64_t revision,
                       const std::function<void()>& apply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Writes `batch`, which ends at `revision`, to the database.
+  absl::Status WriteToDb(rocksdb::WriteBatch* batch, uint64_t revision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Applies `apply` to the index and makes `revision` the store's, then tells the listeners.
+  void Publish(uint64_t revision, const std::function<void()>& apply);
+  // Checks and writes the records (see Write); returns the revision the batch ends at, 0 if
+  // nothing was written.
+  absl::StatusOr<uint64_t> WriteRecords(std::vector<CatalogRecord>* records, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Applies written records to the index.
+  void IndexRecords(std::vector<CatalogRecord>* records);
+  // Waits until no batch written by another writer than `pipeline` (nullptr: any) awaits publishing.
+  void AwaitPublished(const void* pipeline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Which providers and offers `records` name (their own ids, and their offers' providers) are
+  // stored: written and not yet published, or known to the index.
+  struct StoredIds {
+    absl::flat_hash_map<std::string, bool> providers, offers;  // copies: records change as they are written
+  };
+  StoredIds LookUpStored(const std::vector<CatalogRecord>& records) const;
+  // Calls `fn(pending set, id)` for each record of a written batch that changed the store.
+  template <typename Fn>
+  void ForEachWrittenId(const std::vector<CatalogRecord>& records, Fn fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pending_mu_);
   absl::Status LoadIndex();
 
   std::unique_ptr<rocksdb::DB> db_;
@@ -204,9 +242,19 @@ class CatalogStore {
   StoreOptions options_;
   std::unique_ptr<OfferIndex> index_;
   mutable absl::Mutex write_mu_;
-  std::vector<std::function<void(uint64_t)>> listeners_ ABSL_GUARDED_BY(write_mu_);
+  uint64_t written_revision_ ABSL_GUARDED_BY(write_mu_);  // the last revision written to the database
+  // Batches written but not yet published (all by one pipeline) and the ids they wrote.
+  mutable absl::Mutex pending_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  int pending_batches_ ABSL_GUARDED_BY(pending_mu_) = 0;
+  const void* pending_pipeline_ ABSL_GUARDED_BY(pending_mu_) = nullptr;
+  absl::flat_hash_set<absl::string_view> pending_providers_ ABSL_GUARDED_BY(pending_mu_);
+  absl::flat_hash_set<absl::string_view> pending_offers_ ABSL_GUARDED_BY(pending_mu_);
+  // Held while publishing, so that publications (and adding listeners) never overlap.
+  absl::Mutex publish_mu_;
+  std::vector<std::function<void(uint64_t)>> listeners_ ABSL_GUARDED_BY(publish_mu_);
   std::atomic<uint64_t> pruned_through_{0};
-  // Written only under write_mu_, after the batch that used it is durable in the WAL.
+  // The last revision published: set after the batch that used it is durable in the WAL and
+  // applied to the index.
   std::atomic<uint64_t> revision_;
 };
 

@@ -1,6 +1,8 @@
 #include "storage/catalog_store.h"
 
+#include <atomic>
 #include <thread>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -207,6 +209,71 @@ TEST_F(CatalogStoreTest, ConcurrentWritersGetDistinctRevisions) {
   ASSERT_EQ(201u, changes->size());
   for (size_t i = 0; i < changes->size(); ++i) EXPECT_EQ(i + 1, (*changes)[i].revision);
   EXPECT_OK(store_->VerifyIndexes());
+}
+
+
+// The two-step write of a bulk writer: a batch written but not yet published is not searchable and
+// not in the change log, yet the next batch of the same writer sees its records as stored; any
+// other write waits for the publication.
+TEST_F(CatalogStoreTest, BatchesWrittenAheadArePublishedInOrderBeforeOtherWrites) {
+  auto record_of = [](auto value) {
+    CatalogRecord r;
+    if constexpr (std::is_same_v<decltype(value), v1::Provider>) {
+      r.is_provider = true;
+      r.provider = value;
+    } else {
+      r.offer = value;
+    }
+    return r;
+  };
+  auto search_all = [&] {
+    v1::SearchOffersRequest request;
+    request.set_skip_total_count(true);
+    auto out = store_->index().Search(request);
+    EXPECT_OK(out);
+    return out.ok() ? out->hits.size() : size_t{0};
+  };
+  const int pipeline = 0;
+  std::vector<CatalogRecord> first = {record_of(MakeProvider("p")), record_of(MakeOffer("o1", "p"))};
+  auto r1 = store_->WriteUnpublished(&first, kT1, &pipeline);
+  ASSERT_OK(r1);
+  EXPECT_EQ(2u, *r1);
+  EXPECT_EQ(0u, store_->revision());
+  EXPECT_EQ(0u, search_all());
+  EXPECT_EQ("", Changes());
+  EXPECT_OK(store_->GetOffer("o1"));  // durable already
+
+  // The offer's provider and the offer itself are pending, not indexed: still found as stored.
+  v1::Offer changed = MakeOffer("o1", "p");
+  changed.set_title("Renamed");
+  std::vector<CatalogRecord> second = {record_of(MakeOffer("o2", "p")), record_of(changed),
+                                       record_of(MakeOffer("o3", "nobody"))};
+  auto r2 = store_->WriteUnpublished(&second, kT2, &pipeline);
+  ASSERT_OK(r2);
+  EXPECT_EQ(4u, *r2);
+  EXPECT_EQ(WriteOutcome::kCreated, second[0].outcome);
+  EXPECT_EQ(WriteOutcome::kUpdated, second[1].outcome);
+  EXPECT_EQ(absl::StatusCode::kFailedPrecondition, second[2].status.code());
+
+  // Another writer waits for both publications.
+  std::atomic<bool> other_done{false};
+  std::thread other([&] {
+    EXPECT_OK(store_->UpsertOffer(MakeOffer("o4", "p"), kT2));
+    other_done = true;
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(other_done);
+  store_->PublishWritten(&first, *r1);
+  EXPECT_EQ(2u, store_->revision());
+  EXPECT_EQ(1u, search_all());
+  EXPECT_EQ("1 put p:p, 2 put o:o1", Changes());
+  store_->PublishWritten(&second, *r2);
+  other.join();
+  EXPECT_TRUE(other_done);
+  EXPECT_EQ(5u, store_->revision());
+  EXPECT_EQ(3u, search_all());
+  EXPECT_EQ("1 put p:p, 2 put o:o1, 3 put o:o2, 4 put o:o1, 5 put o:o4", Changes());
+  EXPECT_EQ("p: o1 o2 o4", Print());
 }
 
 }  // namespace

@@ -342,6 +342,13 @@ bool OfferIndex::HasOffer(absl::string_view id) const {
   return live_.contains(id);
 }
 
+void OfferIndex::LookUpIds(absl::flat_hash_map<std::string, bool>* providers,
+                           absl::flat_hash_map<std::string, bool>* offers) const {
+  absl::ReaderMutexLock lock(&mu_);
+  for (auto& [id, known] : *providers) known = known || providers_.contains(id);
+  for (auto& [id, known] : *offers) known = known || live_.contains(id);
+}
+
 size_t OfferIndex::live_offers() const {
   absl::ReaderMutexLock lock(&mu_);
   return live_.size();
