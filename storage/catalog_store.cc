@@ -333,7 +333,7 @@ absl::Status CatalogStore::Write(std::vector<CatalogRecord>* records, absl::Time
   absl::MutexLock lock(&write_mu_);
   AwaitPublished(nullptr);
   ATABLE_ASSIGN_OR_RETURN(uint64_t revision, WriteRecords(records, now));
-  if (revision != 0) Publish(revision, [&] { IndexRecords(records); });
+  if (revision != 0) Publish(revision, [&] { IndexRecords(*records); });
   return absl::OkStatus();
 }
 
@@ -351,7 +351,7 @@ absl::StatusOr<uint64_t> CatalogStore::WriteUnpublished(std::vector<CatalogRecor
 }
 
 void CatalogStore::PublishWritten(std::vector<CatalogRecord>* records, uint64_t revision) {
-  Publish(revision, [&] { IndexRecords(records); });
+  Publish(revision, [&] { IndexRecords(*records); });
   absl::MutexLock pending(&pending_mu_);
   ForEachWrittenId(*records, [&](auto* set, absl::string_view id) { set->erase(id); });
   if (--pending_batches_ == 0) pending_pipeline_ = nullptr;
@@ -453,14 +453,17 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* 
   return revision;
 }
 
-void CatalogStore::IndexRecords(std::vector<CatalogRecord>* records) {
-  for (CatalogRecord& r : *records) {
+void CatalogStore::IndexRecords(const std::vector<CatalogRecord>& records) {
+  for (const CatalogRecord& r : records) {
     if (!r.status.ok() || r.outcome == WriteOutcome::kUnchanged) continue;
     if (r.is_provider) {
       index_->UpsertProvider(r.provider, RevisionOfEtag(r.provider.etag()));
     } else {
+      // A copy, made on the publishing thread: the writer's string, moved in, would keep the
+      // index's bytes in the writing thread's malloc arena among its short-lived buffers (at 1M
+      // offers the server's RSS after an import was 1,462 MiB that way, 1,390-1,402 with copies).
       index_->UpsertOffer(r.offer, RevisionOfEtag(r.offer.etag()), r.offer_text ? &*r.offer_text : nullptr,
-                          std::move(r.stored_bytes));
+                          r.stored_bytes);
     }
   }
 }

@@ -223,7 +223,7 @@ class CatalogStore {
   absl::StatusOr<uint64_t> WriteRecords(std::vector<CatalogRecord>* records, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Applies written records to the index.
-  void IndexRecords(std::vector<CatalogRecord>* records);
+  void IndexRecords(const std::vector<CatalogRecord>& records);
   // Waits until no batch written by another writer than `pipeline` (nullptr: any) awaits publishing.
   void AwaitPublished(const void* pipeline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Which providers and offers `records` name (their own ids, and their offers' providers) are
