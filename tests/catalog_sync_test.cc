@@ -328,6 +328,76 @@ TEST_F(CatalogSyncTest, ReplicaFromListChangesEqualsTheCatalog) {
   EXPECT_LT(replica.applied, static_cast<int>(server_->store()->revision()));
 }
 
+// Two imports (several batches each, written ahead of their indexing), unary upserts and a
+// partner reading the change log, all at once: every record lands, searches count them all, and
+// the partner's copy ends equal to the catalog.
+TEST_F(CatalogSyncTest, ConcurrentImportsUpsertsAndChangeReadsAgree) {
+  DemoCatalog a = Generated(1500, 11), b = Generated(1500, 12);
+  for (auto& p : b.providers) p.set_id("b-" + p.id());
+  for (auto& o : b.offers) {
+    o.set_id("b-" + o.id());
+    o.set_provider_id("b-" + o.provider_id());
+  }
+  std::vector<v1::ImportRecord> records_a = Records(a), records_b = Records(b);
+  ASSERT_GT(records_a.size(), 3000u);
+  std::atomic<bool> writing{true};
+  Replica replica;
+  std::thread reader([&] {  // reads whatever is published, again and again, from its last token
+    auto catch_up = [&] {
+      v1::ListChangesRequest request;
+      request.set_resume_token(replica.token);
+      auto context = Context();
+      auto stream = stub_->ListChanges(context.get(), request);
+      v1::Change change;
+      while (stream->Read(&change)) replica.Apply(change);
+      grpc::Status s = stream->Finish();
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    };
+    while (writing) catch_up();
+    catch_up();
+  });
+  v1::ImportOffersResponse response_a, response_b;
+  std::thread import_a([&] { response_a = Import(records_a); });
+  std::thread import_b([&] { response_b = Import(records_b); });
+  int upserted = 0;
+  for (int i = 0; i < 40; ++i) {
+    v1::UpsertProviderRequest provider;
+    *provider.mutable_provider() = a.providers[0];
+    provider.mutable_provider()->set_id(absl::StrCat("u-", i));
+    v1::Provider stored_provider;
+    ASSERT_TRUE(stub_->UpsertProvider(Context().get(), provider, &stored_provider).ok());
+    v1::UpsertOfferRequest offer;
+    *offer.mutable_offer() = a.offers[0];
+    offer.mutable_offer()->set_id(absl::StrCat("u-", i, "/1"));
+    offer.mutable_offer()->set_provider_id(absl::StrCat("u-", i));
+    v1::Offer stored_offer;
+    grpc::Status s = stub_->UpsertOffer(Context().get(), offer, &stored_offer);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ++upserted;
+  }
+  import_a.join();
+  import_b.join();
+  writing = false;
+  reader.join();
+
+  EXPECT_EQ(static_cast<int64_t>(records_a.size()), response_a.created());
+  EXPECT_EQ(static_cast<int64_t>(records_b.size()), response_b.created());
+  EXPECT_EQ(0, response_a.rejected() + response_b.rejected());
+  const size_t offers = a.offers.size() + b.offers.size() + static_cast<size_t>(upserted);
+  v1::SearchOffersRequest all;
+  v1::SearchOffersResponse page;
+  ASSERT_TRUE(stub_->SearchOffers(Context().get(), all, &page).ok());
+  EXPECT_EQ(static_cast<int64_t>(offers), page.total_count());
+  EXPECT_EQ(server_->store()->revision(), records_a.size() + records_b.size() + 2 * static_cast<size_t>(upserted));
+  EXPECT_OK(server_->store()->VerifyIndexes());
+  std::map<std::string, v1::Provider> providers;
+  std::map<std::string, v1::Offer> stored;
+  ServerCatalog(&providers, &stored);
+  EXPECT_EQ(offers, stored.size());
+  ExpectSameMaps(providers, replica.providers);
+  ExpectSameMaps(stored, replica.offers);
+}
+
 TEST_F(CatalogSyncTest, FollowStreamCutAndResumedEndsEqual) {
   DemoCatalog catalog = Generated(40, 5);
   std::vector<v1::ImportRecord> records = Records(catalog);
