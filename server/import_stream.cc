@@ -213,7 +213,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
         batch = std::move(written_.front());
         written_.pop_front();
       }
-      if (batch.revision != 0) store_->PublishWritten(&batch.records, batch.revision);
+      if (batch.revision != 0) store_->PublishWritten(batch.records, batch.revision);
       if (batch.error.ok()) Count(batch);
       if (!batch.last) {
         absl::MutexLock lock(&mu_);

@@ -350,10 +350,10 @@ absl::StatusOr<uint64_t> CatalogStore::WriteUnpublished(std::vector<CatalogRecor
   return revision;
 }
 
-void CatalogStore::PublishWritten(std::vector<CatalogRecord>* records, uint64_t revision) {
-  Publish(revision, [&] { IndexRecords(*records); });
+void CatalogStore::PublishWritten(const std::vector<CatalogRecord>& records, uint64_t revision) {
+  Publish(revision, [&] { IndexRecords(records); });
   absl::MutexLock pending(&pending_mu_);
-  ForEachWrittenId(*records, [&](auto* set, absl::string_view id) { set->erase(id); });
+  ForEachWrittenId(records, [&](auto* set, absl::string_view id) { set->erase(id); });
   if (--pending_batches_ == 0) pending_pipeline_ = nullptr;
 }
 

@@ -135,7 +135,7 @@ class CatalogStore {
   absl::StatusOr<uint64_t> WriteUnpublished(std::vector<CatalogRecord>* records, absl::Time now,
                                             const void* pipeline);
   // Publishes a batch written by WriteUnpublished: from then on searches see it.
-  void PublishWritten(std::vector<CatalogRecord>* records, uint64_t revision);
+  void PublishWritten(const std::vector<CatalogRecord>& records, uint64_t revision);
 
   // Buyers: stored like providers (etag, timestamps, idempotent upserts), outside the change log.
   absl::StatusOr<Written<v1::Buyer>> UpsertBuyer(const v1::Buyer& buyer, absl::Time now);
@@ -195,7 +195,8 @@ class CatalogStore {
   OfferIndex& mutable_index() { return *index_; }
 
   // Calls `listener(revision)` after every committed write once it is published, on the
-  // publishing thread, while writes are held: it must be quick and must not write to the store.
+  // publishing thread, while no other publication runs: it must be quick and must not write to the
+  // store.
   void AddCommitListener(std::function<void(uint64_t)> listener);
 
   // The revision of the last write published (0 for a store never written).

@@ -263,11 +263,11 @@ TEST_F(CatalogStoreTest, BatchesWrittenAheadArePublishedInOrderBeforeOtherWrites
   });
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_FALSE(other_done);
-  store_->PublishWritten(&first, *r1);
+  store_->PublishWritten(first, *r1);
   EXPECT_EQ(2u, store_->revision());
   EXPECT_EQ(1u, search_all());
   EXPECT_EQ("1 put p:p, 2 put o:o1", Changes());
-  store_->PublishWritten(&second, *r2);
+  store_->PublishWritten(second, *r2);
   other.join();
   EXPECT_TRUE(other_done);
   EXPECT_EQ(5u, store_->revision());
