@@ -287,7 +287,7 @@ void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision)
     // New versions of its live offers, with the provider's new place and name.
     auto posting = postings_.find(Key(kProvider, p.interned));
     if (posting != postings_.end()) {
-      std::vector<uint32_t> ordinals = posting->second;
+      std::vector<uint32_t> ordinals(posting->second.begin(), posting->second.end());
       for (uint32_t o : ordinals) {
         if (versions_[o].died != kAlive) continue;
         v1::Offer offer;

@@ -21,6 +21,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -226,7 +227,9 @@ class OfferIndex {
   std::vector<Hot> hot_ ABSL_GUARDED_BY(mu_);           // by ordinal
   absl::flat_hash_map<std::string, uint32_t> live_ ABSL_GUARDED_BY(mu_);  // offer id -> ordinal
   absl::flat_hash_map<std::string, Provider> providers_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> postings_ ABSL_GUARDED_BY(mu_);
+  // Posting lists by key. Most hold a handful of versions (those of a provider, a rare word), so up
+  // to four are kept in the map's own slot, without an allocation of their own.
+  absl::flat_hash_map<uint64_t, absl::InlinedVector<uint32_t, 4>> postings_ ABSL_GUARDED_BY(mu_);
   // Price-ordered lists: per (sub-kind, price unit, map cell), the located versions with a price in
   // that unit by their lowest one (unit 0: any unit), cheapest first; the map cells where each
   // département has versions; how many versions of each département have no location.

@@ -511,7 +511,7 @@ class OfferIndex::Checker {
   // Checks a list of candidates in turn. Checking is mostly waiting for memory (a candidate's
   // facts, its version, its words and prices, scattered over the index), so the facts of the
   // candidates a few places ahead are asked for first.
-  void InTurn(const std::vector<uint32_t>& list) const {
+  void InTurn(absl::Span<const uint32_t> list) const {
     constexpr size_t kAhead = 16, kNear = 6;
     const size_t n = list.size();
     for (size_t i = 0; i < n; ++i) {
