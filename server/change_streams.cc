@@ -14,12 +14,6 @@
 namespace atable {
 namespace {
 
-grpc::ByteBuffer BufferOf(const google::protobuf::Message& message) {
-  std::string bytes = message.SerializeAsString();
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
 constexpr size_t kChangesPerRead = 256;
 
 }  // namespace

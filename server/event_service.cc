@@ -32,8 +32,7 @@ class StreamWriter : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   void Push(const google::protobuf::Message& message) {
     absl::MutexLock lock(&mu_);
-    grpc::Slice slice(message.SerializeAsString());
-    queue_.emplace_back(&slice, 1);
+    queue_.push_back(BufferOf(message));
     if (!writing_ && !done_) Next();
   }
   void Close(const grpc::Status& status) {

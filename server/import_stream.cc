@@ -28,12 +28,6 @@ namespace {
 constexpr size_t kMaxWaitingBatches = 2;
 constexpr size_t kMaxUnpublishedBatches = 2;
 
-grpc::ByteBuffer BufferOf(const google::protobuf::Message& message) {
-  std::string bytes = message.SerializeAsString();
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
 // Records `s` as the reason record `index` was refused: its field, when the message starts with
 // one ("offer.prices[0].unit: ..."), and the rest as the reason.
 void AddRejection(int64_t index, const std::string& id, const absl::Status& s, std::vector<v1::RejectedRecord>* out) {

@@ -165,8 +165,7 @@ grpc::ServerUnaryReactor* MatchmakingService::SuggestPairs(grpc::CallbackServerC
     absl::Status s = ParseWireMessage(bytes, &req);
     if (s.ok()) s = SuggestPairsFromStore(*store_, req, &resp);
     if (s.ok()) {
-      grpc::Slice slice(resp.SerializeAsString());
-      *response = grpc::ByteBuffer(&slice, 1);
+      *response = BufferOf(resp);
     }
     reactor->Finish(ToGrpcStatus(s));
   });

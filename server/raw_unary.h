@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "google/protobuf/message_lite.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "server/core/wire.h"
@@ -23,6 +24,12 @@ inline std::string BytesOf(const grpc::ByteBuffer& buffer) {
     for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   }
   return bytes;
+}
+
+// A message to send, serialized into one slice.
+inline grpc::ByteBuffer BufferOf(const google::protobuf::MessageLite& message) {
+  grpc::Slice slice(message.SerializeAsString());
+  return grpc::ByteBuffer(&slice, 1);
 }
 
 // Runs `handler(const Request&, std::string* response_bytes) -> absl::Status` on the request in
