@@ -106,6 +106,7 @@ double WaitUntilIdle(pid_t pid, double limit_s) {
 struct Stats {
   double p50_us = 0, p99_us = 0, per_second = 0;
   size_t calls = 0, errors = 0;
+  double server_cpu_us = -1, client_cpu_us = -1;  // CPU a call, when measured
 };
 
 // Runs `call(client, i)` from `clients` threads for `seconds`; each call is timed.
@@ -141,8 +142,23 @@ Stats Measure(int clients, double seconds, const std::function<bool(int, uint64_
 }
 
 void Print(const std::string& name, int clients, const Stats& s) {
-  std::printf("%-34s clients %d  calls %7zu  errors %zu  p50 %8.0f us  p99 %8.0f us  %9.0f calls/s\n",
+  std::printf("%-34s clients %d  calls %7zu  errors %zu  p50 %8.0f us  p99 %8.0f us  %9.0f calls/s",
               name.c_str(), clients, s.calls, s.errors, s.p50_us, s.p99_us, s.per_second);
+  if (s.server_cpu_us >= 0) {
+    std::printf("  CPU a call: server %.0f us, client %.0f us", s.server_cpu_us, s.client_cpu_us);
+  }
+  std::printf("\n");
+}
+
+// Measure(), also reporting the CPU the server (process `pid`) and this process used a call.
+Stats MeasureWithCpu(pid_t pid, int clients, double seconds, const std::function<bool(int, uint64_t)>& call) {
+  const double server0 = CpuSeconds(pid), client0 = OwnCpuSeconds();
+  Stats s = Measure(clients, seconds, call);
+  if (s.calls > 0) {
+    s.server_cpu_us = 1e6 * (CpuSeconds(pid) - server0) / static_cast<double>(s.calls);
+    s.client_cpu_us = 1e6 * (OwnCpuSeconds() - client0) / static_cast<double>(s.calls);
+  }
+  return s;
 }
 
 // One query of the partners' mix, as filters both engines understand.
@@ -687,24 +703,28 @@ int Run() {
       v1::SearchOffersResponse r;
       return stubs[k]->SearchOffers(&c, listing_pages[i], &r).ok();
     });
+    grpc::ClientContext listing_context;
+    listing_context.AddMetadata("authorization", bearer);
+    v1::SearchOffersResponse listing;
+    stubs[0]->SearchOffers(&listing_context, listing_pages[i], &listing);
     std::printf("%-40s matches %7lld  p50 %7.0f us (first page without total %7.0f us, listing fields %7.0f us)"
-                "  p99 %7.0f us  errors %zu\n",
+                "  p99 %7.0f us  errors %zu  pages of %zu / %zu bytes\n",
                 mix[i].name.c_str(), static_cast<long long>(response.total_count()), s.p50_us, f.p50_us, l.p50_us,
-                s.p99_us, s.errors + f.errors + l.errors);
+                s.p99_us, s.errors + f.errors + l.errors, response.ByteSizeLong(), listing.ByteSizeLong());
   }
   double seconds = absl::GetFlag(FLAGS_seconds);
   double atable_qps = 0;
   for (int n : {1, clients}) {
-    Stats e = Measure(n, seconds, empty);
+    Stats e = MeasureWithCpu(pid, n, seconds, empty);
     Print("empty call (health check)", n, e);
-    Stats s = Measure(n, seconds, searcher(requests));
+    Stats s = MeasureWithCpu(pid, n, seconds, searcher(requests));
     Print("SearchOffers mix", n, s);
     std::printf("SearchOffers / empty call: p50 ratio %.2f, throughput ratio %.2f\n", s.p50_us / e.p50_us,
                 s.per_second / e.per_second);
-    Stats f = Measure(n, seconds, searcher(first_pages));
+    Stats f = MeasureWithCpu(pid, n, seconds, searcher(first_pages));
     Print("SearchOffers mix, no totals", n, f);
     std::printf("SearchOffers without totals / empty call: p50 ratio %.2f\n", f.p50_us / e.p50_us);
-    Stats l = Measure(n, seconds, searcher(listing_pages));
+    Stats l = MeasureWithCpu(pid, n, seconds, searcher(listing_pages));
     Print("SearchOffers mix, listing fields", n, l);
     std::printf("SearchOffers listing fields / empty call: p50 ratio %.2f\n", l.p50_us / e.p50_us);
     atable_qps = s.per_second;
