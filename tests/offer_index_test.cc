@@ -348,6 +348,49 @@ TEST_F(OfferIndexTest, TextIgnoresCaseAndAccents) {
   EXPECT_EQ(0, count("zzzzqqq"));
 }
 
+// Relevance: a query word weighs its idf in a description and twice that in a title, and the last
+// word also matches as a prefix, each variant with its own idf; an offer weighs its best variant.
+TEST_F(OfferIndexTest, RelevanceWeighsTheBestVariantOfEachWord) {
+  uint64_t revision = 200000;
+  auto add = [&](const std::string& id, const std::string& title, const std::string& description) {
+    v1::Offer o = catalog_.offers[0];
+    o.set_id(id);
+    o.set_title(title);
+    o.clear_descriptions();
+    (*o.mutable_descriptions())["fr"] = description;
+    o.set_etag(absl::StrCat(++revision));
+    index_.UpsertOffer(o, revision);
+  };
+  // A common word in sixty titles; a rare longer one in one description: rare enough that its
+  // weight in a description beats the common word's in a title.
+  for (int i = 0; i < 60; ++i) add(absl::StrCat("zz-title-", 100 + i), "Zorblax du Cantal", "Un séjour.");
+  add("zz-body-common", "Séjour", "Près du zorblax.");
+  add("zz-body-rare", "Séjour", "Un zorblaxine rare.");
+  add("zz-both", "Zorblax", "Et un zorblaxine aussi.");  // its title matches, its description weighs more
+  index_.SetRevision(revision);
+
+  v1::SearchOffersRequest q;
+  q.set_text("zorblax");
+  q.set_page_size(100);
+  auto out = index_.Search(q);
+  ASSERT_OK(out);
+  ASSERT_EQ(63u, out->hits.size());
+  std::vector<std::pair<std::string, double>> ranked;
+  for (const auto& hit : out->hits) {
+    v1::Offer o;
+    ASSERT_TRUE(o.ParseFromString(hit.offer_bytes));
+    ranked.emplace_back(o.id(), hit.relevance);
+  }
+  EXPECT_EQ("zz-body-rare", ranked[0].first);
+  EXPECT_EQ("zz-both", ranked[1].first);
+  EXPECT_DOUBLE_EQ(ranked[0].second, ranked[1].second);
+  EXPECT_GT(ranked[1].second, ranked[2].second);
+  EXPECT_EQ("zz-title-100", ranked[2].first);
+  EXPECT_DOUBLE_EQ(ranked[2].second, ranked[61].second);
+  EXPECT_EQ("zz-body-common", ranked[62].first);
+  EXPECT_NEAR(ranked[2].second, 2 * ranked[62].second, 1e-9);  // the same word, title against body
+}
+
 TEST_F(OfferIndexTest, SortsAndReportsDistances) {
   v1::SearchOffersRequest q;
   q.add_kinds(v1::OFFER_KIND_ACTIVITY);

@@ -408,10 +408,12 @@ class OfferIndex::Checker {
     // Each query word's ids (sorted) with their inverse document frequency, worked out once.
     const double n_docs = static_cast<double>(std::max<size_t>(1, index.live_.size()));
     word_idf_.resize(q.words.size());
+    word_max_idf_.resize(q.words.size(), 0.0);
     for (size_t i = 0; i < q.words.size(); ++i) {
       for (uint32_t w : q.words[i]) {
         auto df = static_cast<double>(index.ListSize(Key(kWord, w)));
         word_idf_[i].emplace_back(w, std::log(1 + n_docs / (1 + df)));
+        word_max_idf_[i] = std::max(word_max_idf_[i], word_idf_[i].back().second);
       }
     }
   }
@@ -465,8 +467,11 @@ class OfferIndex::Checker {
       if (!open) return;
     }
     double relevance = 0;
-    for (const auto& ids : word_idf_) {
-      double best_word = BestIn(ids, v.body_words(), 1.0, BestIn(ids, v.title_words(), 2.0, 0.0));
+    for (size_t i = 0; i < word_idf_.size(); ++i) {
+      // A word in the title weighs twice its idf, in the body once: the body is searched only if
+      // it could weigh more.
+      double best_word = BestIn(word_idf_[i], v.title_words(), 2.0, 0.0);
+      if (best_word < word_max_idf_[i]) best_word = BestIn(word_idf_[i], v.body_words(), 1.0, best_word);
       if (best_word == 0) return;
       relevance += best_word;
     }
@@ -531,12 +536,26 @@ class OfferIndex::Checker {
   }
 
  private:
-  // The best weight of a query word (`ids`, with their idf) among `words`, or `best` if higher.
+  // The best weight of a query word (`ids`, with their idf, by id) among `words` (sorted, unique),
+  // or `best` if higher. Walks the shorter list and searches the longer one from where the last
+  // search ended: a word (or its few prefix variants) against a description's hundred words.
   static double BestIn(const std::vector<std::pair<uint32_t, double>>& ids, absl::Span<const uint32_t> words,
                        double weight, double best) {
-    for (uint32_t w : words) {
-      auto it = std::lower_bound(ids.begin(), ids.end(), w, [](const auto& e, uint32_t x) { return e.first < x; });
-      if (it != ids.end() && it->first == w) best = std::max(best, weight * it->second);
+    if (ids.size() <= words.size()) {
+      const uint32_t* from = words.data();
+      const uint32_t* end = words.data() + words.size();
+      for (const auto& [id, idf] : ids) {
+        from = std::lower_bound(from, end, id);
+        if (from == end) break;
+        if (*from == id) best = std::max(best, weight * idf);
+      }
+    } else {
+      auto from = ids.begin();
+      for (uint32_t w : words) {
+        from = std::lower_bound(from, ids.end(), w, [](const auto& e, uint32_t x) { return e.first < x; });
+        if (from == ids.end()) break;
+        if (from->first == w) best = std::max(best, weight * from->second);
+      }
     }
     return best;
   }
@@ -547,6 +566,7 @@ class OfferIndex::Checker {
   const uint64_t as_of_;
   const v1::SortOrder sort_;
   std::vector<std::vector<std::pair<uint32_t, double>>> word_idf_;  // per query word: (id, idf), by id
+  std::vector<double> word_max_idf_;  // per query word: the highest idf of its ids
   std::vector<Match>* matches_;
   int64_t* checked_;
 };
