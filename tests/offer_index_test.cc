@@ -391,6 +391,49 @@ TEST_F(OfferIndexTest, RelevanceWeighsTheBestVariantOfEachWord) {
   EXPECT_NEAR(ranked[2].second, 2 * ranked[62].second, 1e-9);  // the same word, title against body
 }
 
+// Offers just inside and just outside a wide circle far from the equator, in eight directions:
+// the circle is exact (the index's first, flat test of distance turns none inside away).
+TEST_F(OfferIndexTest, WideCirclesFarNorthAreExactAtTheirEdge) {
+  const double lat0 = 64.1, lon0 = -21.9, radius = 190;  // Reykjavik, a long day's drive
+  uint64_t revision = 300000;
+  std::set<std::string> inside;
+  const double kPi = std::acos(-1.0);
+  for (int direction = 0; direction < 8; ++direction) {
+    const double bearing = direction * kPi / 4;
+    for (double target : {radius - 0.05, radius + 0.05}) {
+      // The point at `target` km along the bearing (the distance grows with the step).
+      double lo = 0, hi = 5;
+      for (int i = 0; i < 60; ++i) {
+        double mid = (lo + hi) / 2;
+        double d = DistanceKm(lat0, lon0, lat0 + mid * std::cos(bearing), lon0 + 2.3 * mid * std::sin(bearing));
+        (d < target ? lo : hi) = mid;
+      }
+      v1::Offer o = catalog_.offers[0];
+      o.set_id(absl::StrCat("edge-", direction, target < radius ? "-in" : "-out"));
+      o.mutable_location()->set_latitude(lat0 + lo * std::cos(bearing));
+      o.mutable_location()->set_longitude(lon0 + 2.3 * lo * std::sin(bearing));
+      o.set_etag(absl::StrCat(++revision));
+      index_.UpsertOffer(o, revision);
+      if (target < radius) inside.insert(o.id());
+    }
+  }
+  index_.SetRevision(revision);
+  v1::SearchOffersRequest q;
+  q.mutable_near()->mutable_point()->set_latitude(lat0);
+  q.mutable_near()->mutable_point()->set_longitude(lon0);
+  q.mutable_near()->set_radius_km(radius);
+  q.set_page_size(100);
+  auto out = index_.Search(q);
+  ASSERT_OK(out);
+  std::set<std::string> got;
+  for (const auto& hit : out->hits) {
+    v1::Offer o;
+    ASSERT_TRUE(o.ParseFromString(hit.offer_bytes));
+    got.insert(o.id());
+  }
+  EXPECT_EQ(inside, got);
+}
+
 TEST_F(OfferIndexTest, SortsAndReportsDistances) {
   v1::SearchOffersRequest q;
   q.add_kinds(v1::OFFER_KIND_ACTIVITY);
