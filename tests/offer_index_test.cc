@@ -366,7 +366,8 @@ TEST_F(OfferIndexTest, RelevanceWeighsTheBestVariantOfEachWord) {
   for (int i = 0; i < 60; ++i) add(absl::StrCat("zz-title-", 100 + i), "Zorblax du Cantal", "Un séjour.");
   add("zz-body-common", "Séjour", "Près du zorblax.");
   add("zz-body-rare", "Séjour", "Un zorblaxine rare.");
-  add("zz-both", "Zorblax", "Et un zorblaxine aussi.");  // its title matches, its description weighs more
+  // Its title matches, its description weighs more.
+  add("zz-both", "Zorblax", "Et un zorblaxine aussi.");
   index_.SetRevision(revision);
 
   v1::SearchOffersRequest q;
@@ -405,7 +406,8 @@ TEST_F(OfferIndexTest, WideCirclesFarNorthAreExactAtTheirEdge) {
       double lo = 0, hi = 5;
       for (int i = 0; i < 60; ++i) {
         double mid = (lo + hi) / 2;
-        double d = DistanceKm(lat0, lon0, lat0 + mid * std::cos(bearing), lon0 + 2.3 * mid * std::sin(bearing));
+        double d = DistanceKm(lat0, lon0, lat0 + mid * std::cos(bearing),
+                              lon0 + 2.3 * mid * std::sin(bearing));
         (d < target ? lo : hi) = mid;
       }
       v1::Offer o = catalog_.offers[0];

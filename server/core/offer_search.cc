@@ -329,7 +329,9 @@ OfferIndex::Plan OfferIndex::PlanCircle(const Query& q) {
     double coslat = std::max(0.01, std::cos(std::min(89.0, std::abs(q.near_lat) + plan.near_dlat) * M_PI / 180));
     plan.near_dlon = std::min(180.0, q.radius_km / (111.19 * coslat));
     plan.near_lon_box = q.near_lon - plan.near_dlon > -180 && q.near_lon + plan.near_dlon < 180;
-    if (plan.near_lon_box && std::abs(q.near_lat) + plan.near_dlat < 70 && q.radius_km <= 200) plan.near_min_cos = coslat;
+    if (plan.near_lon_box && std::abs(q.near_lat) + plan.near_dlat < 70 && q.radius_km <= 200) {
+      plan.near_min_cos = coslat;
+    }
     if (q.near_lat + plan.near_dlat < 90 && q.near_lat - plan.near_dlat > -90 && plan.near_lon_box &&
         plan.near_dlat * plan.near_dlon < 400) {
       plan.near_cells = CellsOfBox(q.near_lat - plan.near_dlat, q.near_lon - plan.near_dlon,
@@ -444,7 +446,8 @@ class OfferIndex::Checker {
       if (plan_.near_min_cos > 0) {
         // A flat distance from the packed coordinates, with the band's smallest cosine, turns
         // away most candidates outside the circle without reading their version (a cache miss)
-        // or any trigonometry; its margin (5 % and 100 m) is far above its error within 200 km below 70° of latitude.
+        // or any trigonometry; its margin (5 % and 100 m) is far above its error within 200 km
+        // and below 70° of latitude.
         const double dy = h.lat - q.near_lat, dx = (h.lon - q.near_lon) * plan_.near_min_cos;
         const double reach_deg = (q.radius_km * 1.05 + 0.1) / 111.19;
         if (dx * dx + dy * dy > reach_deg * reach_deg) return;
@@ -483,7 +486,9 @@ class OfferIndex::Checker {
       // A word in the title weighs twice its idf, in the body once: the body is searched only if
       // it could weigh more.
       double best_word = BestIn(word_idf_[i], v.title_words(), 2.0, 0.0);
-      if (best_word < word_max_idf_[i]) best_word = BestIn(word_idf_[i], v.body_words(), 1.0, best_word);
+      if (best_word < word_max_idf_[i]) {
+        best_word = BestIn(word_idf_[i], v.body_words(), 1.0, best_word);
+      }
       if (best_word == 0) return;
       relevance += best_word;
     }
@@ -548,11 +553,12 @@ class OfferIndex::Checker {
   }
 
  private:
-  // The best weight of a query word (`ids`, with their idf, by id) among `words` (sorted, unique),
-  // or `best` if higher. Walks the shorter list and searches the longer one from where the last
-  // search ended: a word (or its few prefix variants) against a description's hundred words.
-  static double BestIn(const std::vector<std::pair<uint32_t, double>>& ids, absl::Span<const uint32_t> words,
-                       double weight, double best) {
+  // The best weight of a query word (`ids`, with their idf, by id) among `words` (sorted,
+  // unique), or `best` if higher. Walks the shorter list and searches the longer one from where
+  // the last search ended: a word (or its few prefix variants) against a description's hundred
+  // words.
+  static double BestIn(const std::vector<std::pair<uint32_t, double>>& ids,
+                       absl::Span<const uint32_t> words, double weight, double best) {
     if (ids.size() <= words.size()) {
       const uint32_t* from = words.data();
       const uint32_t* end = words.data() + words.size();
