@@ -1,5 +1,8 @@
 #include "storage/catalog_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <deque>
 #include <filesystem>
@@ -37,6 +40,18 @@ constexpr char kChangesCf[] = "changes";
 constexpr char kBuyersCf[] = "buyers";
 constexpr char kEventsCf[] = "events";
 constexpr char kKeyPrefix[] = "key/";
+
+// Whether files in the folder `dir` (created if missing) can be opened with O_DIRECT.
+bool SupportsDirectIo(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string probe = (std::filesystem::path(dir) / ".direct-io-probe").string();
+  int fd = open(probe.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_DIRECT, 0600);
+  if (fd < 0) return false;
+  close(fd);
+  unlink(probe.c_str());
+  return true;
+}
 
 std::string EncodeRevision(uint64_t revision) {
   std::string key(8, '\0');
@@ -182,6 +197,14 @@ absl::StatusOr<std::unique_ptr<CatalogStore>> CatalogStore::Open(const std::stri
   // memory; RocksDB need not hold it twice). At 1M offers, 128 MiB imported no faster and left
   // the server 84 MiB larger on average.
   db_options.db_write_buffer_size = 64 << 20;
+  // Flushes and compactions write past the page cache when the folder allows it: the tables they
+  // write are read back through the block cache (and rarely: the search index answers queries),
+  // and copying them through newly allocated cache pages cost the 1M-offer import a tenth of
+  // its CPU.
+  if (SupportsDirectIo(path)) {
+    db_options.use_direct_io_for_flush_and_compaction = true;
+    db_options.compaction_readahead_size = 2 << 20;
+  }
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.OptimizeLevelStyleCompaction(64 << 20);
   cf_options.max_write_buffer_number = 3;
