@@ -478,33 +478,38 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
   std::printf("index of %zu offers built in this process in %.1f s\n", catalog.offers.size(), Since(t0));
   std::vector<v1::SearchOffersRequest> requests, first_pages, listing_pages;
   MixRequests(mix, &requests, &first_pages, &listing_pages);
-  // One search, timed into `us`; false if it failed.
-  auto timed = [&](const v1::SearchOffersRequest& request, std::vector<double>* us, int64_t* matches) {
+  // One search, timed into `us`; false if it failed. `matches` and `checked` (versions the
+  // search checked), when given, are set from its outcome.
+  auto timed = [&](const v1::SearchOffersRequest& request, std::vector<double>* us, int64_t* matches,
+                   int64_t* checked = nullptr) {
     auto start = Clock::now();
     absl::StatusOr<SearchOutcome> out = index.Search(request);
     us->push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
     if (out.ok() && matches != nullptr) *matches = out->total_count;
+    if (out.ok() && checked != nullptr) *checked = out->candidates;
     return out.ok();
   };
-  auto median_us = [&](const v1::SearchOffersRequest& request, int64_t* matches) {
+  auto median_us = [&](const v1::SearchOffersRequest& request, int64_t* matches, int64_t* checked = nullptr) {
     std::vector<double> us;
     for (int i = 0; i < 200; ++i) {
-      if (!timed(request, &us, matches)) return -1.0;
+      if (!timed(request, &us, matches, checked)) return -1.0;
     }
     std::sort(us.begin(), us.end());
     return us[us.size() / 2];
   };
   double sums[3] = {0, 0, 0};
   for (size_t i = 0; i < mix.size(); ++i) {
-    int64_t matches = 0;
+    int64_t matches = 0, checked = 0;
     double with_total = median_us(requests[i], &matches);
-    double first_page = median_us(first_pages[i], nullptr);
+    double first_page = median_us(first_pages[i], nullptr, &checked);
     double listing = median_us(listing_pages[i], nullptr);
     if (with_total < 0 || first_page < 0 || listing < 0) {
       return std::fprintf(stderr, "%s: the search failed\n", mix[i].name.c_str()), 1;
     }
-    std::printf("%-40s matches %7lld  p50 %7.0f us (first page without total %7.0f us, listing fields %7.0f us)\n",
-                mix[i].name.c_str(), static_cast<long long>(matches), with_total, first_page, listing);
+    std::printf("%-40s matches %7lld  p50 %7.0f us (first page without total %7.0f us, listing fields %7.0f us)"
+                "  first page checked %lld\n",
+                mix[i].name.c_str(), static_cast<long long>(matches), with_total, first_page, listing,
+                static_cast<long long>(checked));
     sums[0] += with_total, sums[1] += first_page, sums[2] += listing;
   }
   std::printf("in-process Search, mean of the queries' medians: with totals %.0f us, first pages %.0f us, "
