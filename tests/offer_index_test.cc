@@ -436,6 +436,59 @@ TEST_F(OfferIndexTest, WideCirclesFarNorthAreExactAtTheirEdge) {
   EXPECT_EQ(inside, got);
 }
 
+// A first page by price read from the price lists stops inside a run of equal prices at the
+// page's last id, and passes over offers too small for the group; it is still the full read's.
+TEST_F(OfferIndexTest, FirstPagesByPriceStopAmongEqualPrices) {
+  const double lat0 = 47.3, lon0 = 5.0;  // Dijon: no generated offer nearby
+  uint64_t revision = 400000;
+  std::mt19937 rng(11);
+  int small = 0;
+  for (int i = 0; i < 300; ++i) {
+    v1::Offer o = catalog_.offers[0];
+    o.set_id(absl::StrCat("tie-", rng() % 100000, "-", i));  // ids in no order of insertion
+    o.set_sub_kind(v1::OFFER_SUB_KIND_SELF_CATERING);
+    o.mutable_location()->set_latitude(lat0 + 0.0001 * (i % 7));
+    o.mutable_location()->set_longitude(lon0 + 0.0001 * (i % 5));
+    o.clear_prices();
+    v1::Price* price = o.add_prices();
+    price->set_unit(v1::PRICE_UNIT_PER_WEEK);
+    price->set_min_amount_cents(i < 10 ? 30000 + 100 * i : i < 280 ? 50000 : 70000);  // 270 at 500 EUR
+    price->set_max_amount_cents(price->min_amount_cents());
+    o.clear_opening_periods();
+    o.mutable_capacity()->set_min_persons(1);
+    o.mutable_capacity()->set_max_persons(i % 3 == 0 ? 2 : 8);
+    if (i % 3 == 0) ++small;
+    o.set_etag(absl::StrCat(++revision));
+    index_.UpsertOffer(o, revision);
+  }
+  index_.SetRevision(revision);
+  for (int persons : {0, 6}) {
+    for (int page_size : {5, 12, 40}) {
+      v1::SearchOffersRequest q;
+      q.add_sub_kinds(v1::OFFER_SUB_KIND_SELF_CATERING);
+      q.mutable_near()->mutable_point()->set_latitude(lat0);
+      q.mutable_near()->mutable_point()->set_longitude(lon0);
+      q.mutable_near()->set_radius_km(2);
+      q.mutable_price()->set_unit(v1::PRICE_UNIT_PER_WEEK);
+      q.set_persons(persons);
+      q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
+      q.set_page_size(page_size);
+      v1::SearchOffersRequest fast = q;
+      fast.set_skip_total_count(true);
+      absl::StatusOr<SearchOutcome> full = index_.Search(q), first = index_.Search(fast);
+      ASSERT_OK(full);
+      ASSERT_OK(first);
+      ASSERT_EQ(full->hits.size(), first->hits.size());
+      for (size_t i = 0; i < full->hits.size(); ++i) EXPECT_EQ(full->hits[i].offer_bytes, first->hits[i].offer_bytes);
+      EXPECT_EQ(full->next_page_token, first->next_page_token);
+      // The ten cheaper offers, then up to the page's end among the 270 at 500 EUR (and one more,
+      // for the next page's token): far fewer than the run of equal prices.
+      EXPECT_LT(first->candidates, 100) << fast.ShortDebugString();
+      if (persons > 0) EXPECT_EQ(300 - small, full->total_count);
+    }
+  }
+}
+
 TEST_F(OfferIndexTest, SortsAndReportsDistances) {
   v1::SearchOffersRequest q;
   q.add_kinds(v1::OFFER_KIND_ACTIVITY);

@@ -236,6 +236,8 @@ class OfferIndex {
   struct Priced {
     double price;
     uint32_t ordinal;
+    int32_t max_persons;  // the version's, so that a search for a group passes over offers too
+                          // small for it without reading their facts
   };
   absl::flat_hash_map<uint64_t, std::vector<Priced>> priced_ ABSL_GUARDED_BY(mu_);
   // Id-ordered lists: per (sub-kind, level, map cell), the located versions by offer id, level 0

@@ -607,10 +607,10 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
                                   const Checker& check, std::vector<Match>* matches) const {
   std::vector<uint64_t> cells;
   if (q.sub_kinds.empty() || !OrderedCells(q, near_cells, &cells)) return false;
-  // Every list of the query's sub-kinds, unit and cells, merged cheapest first. A version's key
-  // for the query is never below its key in the list (a price range can only set aside its
-  // cheapest prices), so once `page_size + 1` matches are found, a list key above the highest of
-  // them ends the read.
+  // Every list of the query's sub-kinds, unit and cells (each by price, then id), merged
+  // cheapest first. A version's key for the query is never below its price in the list (a price
+  // range can only set aside its cheapest prices), so once `page_size + 1` matches are found, a
+  // list whose next (price, id) comes after the last of them holds nothing more for the page.
   struct Head {
     double price;
     const Priced* at;
@@ -627,21 +627,32 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
   }
   std::make_heap(heads.begin(), heads.end(), later);
   const size_t wanted = static_cast<size_t>(page_size) + 1;
-  std::priority_queue<double> lowest;  // the `wanted` lowest keys of the matches so far
+  // The `wanted` first (key, id) of the matches so far, the last of them on top.
+  using Last = std::pair<double, const std::string*>;
+  auto earlier = [](const Last& a, const Last& b) { return a.first != b.first ? a.first < b.first : *a.second < *b.second; };
+  std::priority_queue<Last, std::vector<Last>, decltype(earlier)> lowest(earlier);
   while (!heads.empty()) {
     std::pop_heap(heads.begin(), heads.end(), later);
     Head& head = heads.back();
-    if (lowest.size() == wanted && head.price > lowest.top()) return true;
-    size_t before = matches->size();
-    check(head.at->ordinal);
-    if (matches->size() > before) {
-      lowest.push(matches->back().key);
-      if (lowest.size() > wanted) lowest.pop();
+    bool list_done = false;
+    if (lowest.size() == wanted && head.price >= lowest.top().first) {
+      if (head.price > lowest.top().first) return true;
+      list_done = *lowest.top().second < versions_[head.at->ordinal].id;  // and so are the list's next
     }
-    if (++head.at == head.end) {
+    // Offers too small for the group fail check() too: passed over without reading their facts.
+    if (!list_done && (q.persons <= 0 || head.at->max_persons >= q.persons)) {
+      size_t before = matches->size();
+      check(head.at->ordinal);
+      if (matches->size() > before) {
+        lowest.push({matches->back().key, &versions_[matches->back().ordinal].id});
+        if (lowest.size() > wanted) lowest.pop();
+      }
+    }
+    if (list_done || ++head.at == head.end) {
       heads.pop_back();
     } else {
       head.price = head.at->price;
+      __builtin_prefetch(&hot_[head.at->ordinal]);  // checked when this list's turn comes again
       std::push_heap(heads.begin(), heads.end(), later);
     }
   }
