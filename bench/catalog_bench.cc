@@ -480,8 +480,8 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
   MixRequests(mix, &requests, &first_pages, &listing_pages);
   // One search, timed into `us`; false if it failed. `matches` and `checked` (versions the
   // search checked), when given, are set from its outcome.
-  auto timed = [&](const v1::SearchOffersRequest& request, std::vector<double>* us, int64_t* matches,
-                   int64_t* checked = nullptr) {
+  auto timed = [&](const v1::SearchOffersRequest& request, std::vector<double>* us,
+                   int64_t* matches, int64_t* checked = nullptr) {
     auto start = Clock::now();
     absl::StatusOr<SearchOutcome> out = index.Search(request);
     us->push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
@@ -489,7 +489,8 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
     if (out.ok() && checked != nullptr) *checked = out->candidates;
     return out.ok();
   };
-  auto median_us = [&](const v1::SearchOffersRequest& request, int64_t* matches, int64_t* checked = nullptr) {
+  auto median_us = [&](const v1::SearchOffersRequest& request, int64_t* matches,
+                       int64_t* checked = nullptr) {
     std::vector<double> us;
     for (int i = 0; i < 200; ++i) {
       if (!timed(request, &us, matches, checked)) return -1.0;
@@ -506,10 +507,11 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
     if (with_total < 0 || first_page < 0 || listing < 0) {
       return std::fprintf(stderr, "%s: the search failed\n", mix[i].name.c_str()), 1;
     }
-    std::printf("%-40s matches %7lld  p50 %7.0f us (first page without total %7.0f us, listing fields %7.0f us)"
-                "  first page checked %lld\n",
-                mix[i].name.c_str(), static_cast<long long>(matches), with_total, first_page, listing,
-                static_cast<long long>(checked));
+    std::printf(
+        "%-40s matches %7lld  p50 %7.0f us (first page without total %7.0f us, "
+        "listing fields %7.0f us)  first page checked %lld\n",
+        mix[i].name.c_str(), static_cast<long long>(matches), with_total, first_page, listing,
+        static_cast<long long>(checked));
     sums[0] += with_total, sums[1] += first_page, sums[2] += listing;
   }
   std::printf("in-process Search, mean of the queries' medians: with totals %.0f us, first pages %.0f us, "

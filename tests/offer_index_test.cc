@@ -452,7 +452,8 @@ TEST_F(OfferIndexTest, FirstPagesByPriceStopAmongEqualPrices) {
     o.clear_prices();
     v1::Price* price = o.add_prices();
     price->set_unit(v1::PRICE_UNIT_PER_WEEK);
-    price->set_min_amount_cents(i < 10 ? 30000 + 100 * i : i < 280 ? 50000 : 70000);  // 270 at 500 EUR
+    // Ten cheaper, 270 at 500 EUR, twenty dearer.
+    price->set_min_amount_cents(i < 10 ? 30000 + 100 * i : i < 280 ? 50000 : 70000);
     price->set_max_amount_cents(price->min_amount_cents());
     o.clear_opening_periods();
     o.mutable_capacity()->set_min_persons(1);
@@ -479,12 +480,16 @@ TEST_F(OfferIndexTest, FirstPagesByPriceStopAmongEqualPrices) {
       ASSERT_OK(full);
       ASSERT_OK(first);
       ASSERT_EQ(full->hits.size(), first->hits.size());
-      for (size_t i = 0; i < full->hits.size(); ++i) EXPECT_EQ(full->hits[i].offer_bytes, first->hits[i].offer_bytes);
+      for (size_t i = 0; i < full->hits.size(); ++i) {
+        EXPECT_EQ(full->hits[i].offer_bytes, first->hits[i].offer_bytes);
+      }
       EXPECT_EQ(full->next_page_token, first->next_page_token);
       // The ten cheaper offers, then up to the page's end among the 270 at 500 EUR (and one more,
       // for the next page's token): far fewer than the run of equal prices.
       EXPECT_LT(first->candidates, 100) << fast.ShortDebugString();
-      if (persons > 0) EXPECT_EQ(300 - small, full->total_count);
+      if (persons > 0) {
+        EXPECT_EQ(300 - small, full->total_count);
+      }
     }
   }
 }

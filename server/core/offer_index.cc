@@ -139,9 +139,10 @@ void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
     std::vector<Priced>& list = priced_[OrderedKey(v.sub_kind, unit, cell)];
     // By price, then id (the order of a page), so that a search stops at the last offer of a
     // page among those of the same price.
-    auto at = std::upper_bound(list.begin(), list.end(), static_cast<double>(price), [&](double x, const Priced& e) {
-      return x < e.price || (x == e.price && v.id < versions_[e.ordinal].id);
-    });
+    auto at = std::upper_bound(
+        list.begin(), list.end(), static_cast<double>(price), [&](double x, const Priced& e) {
+          return x < e.price || (x == e.price && v.id < versions_[e.ordinal].id);
+        });
     list.insert(at, Priced{static_cast<double>(price), ordinal, v.max_persons});
   }
 }

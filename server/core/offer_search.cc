@@ -629,7 +629,9 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
   const size_t wanted = static_cast<size_t>(page_size) + 1;
   // The `wanted` first (key, id) of the matches so far, the last of them on top.
   using Last = std::pair<double, const std::string*>;
-  auto earlier = [](const Last& a, const Last& b) { return a.first != b.first ? a.first < b.first : *a.second < *b.second; };
+  auto earlier = [](const Last& a, const Last& b) {
+    return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+  };
   std::priority_queue<Last, std::vector<Last>, decltype(earlier)> lowest(earlier);
   while (!heads.empty()) {
     std::pop_heap(heads.begin(), heads.end(), later);
@@ -637,7 +639,8 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
     bool list_done = false;
     if (lowest.size() == wanted && head.price >= lowest.top().first) {
       if (head.price > lowest.top().first) return true;
-      list_done = *lowest.top().second < versions_[head.at->ordinal].id;  // and so are the list's next
+      // A later id at the page's last price: so are the list's next entries.
+      list_done = *lowest.top().second < versions_[head.at->ordinal].id;
     }
     // Offers too small for the group fail check() too: passed over without reading their facts.
     if (!list_done && (q.persons <= 0 || head.at->max_persons >= q.persons)) {
