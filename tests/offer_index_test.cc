@@ -348,6 +348,17 @@ TEST_F(OfferIndexTest, TextIgnoresCaseAndAccents) {
   EXPECT_EQ(0, count("zzzzqqq"));
 }
 
+TEST(TextWordsTest, SplitsFoldedTextIntoWordsWithoutStopWords) {
+  EXPECT_EQ((std::vector<std::string>{"gite", "burons", "4", "personnes"}),
+            TextWords("  Gîte des Burons (4 personnes)..."));
+  EXPECT_EQ((std::vector<std::string>{"hotel", "lac", "chaudes", "aigues", "2024"}),
+            TextWords("L'HÔTEL du Lac, Chaudes-Aigues/2024"));
+  EXPECT_EQ((std::vector<std::string>{"Ελλάδα", "x"}),
+            TextWords("Ελλάδα-x"));  // other scripts kept as they are
+  EXPECT_TRUE(TextWords("").empty());
+  EXPECT_TRUE(TextWords(" de la, et... ").empty());
+}
+
 // Relevance: a query word weighs its idf in a description and twice that in a title, and the last
 // word also matches as a prefix, each variant with its own idf; an offer weighs its best variant.
 TEST_F(OfferIndexTest, RelevanceWeighsTheBestVariantOfEachWord) {

@@ -27,6 +27,12 @@ TEST(TextTest, FoldsAccentsAndCase) {
   EXPECT_EQ("lodz", FoldAccentsLower("Łódź"));
   EXPECT_EQ("strasse", FoldAccentsLower("Straße"));
   EXPECT_EQ("prix: 10 €", FoldAccentsLower("Prix: 10 €"));  // non-letters kept
+  EXPECT_EQ(
+      "abc\xFF\xC3"
+      "d e",
+      FoldAccentsLower("ABC\xFF\xC3"
+                       "D E"));  // bytes not UTF-8 kept as they are
+  EXPECT_EQ("ete a l'hotel", FoldAccentsLower("ÉTÉ À L'HÔTEL"));
 }
 
 TEST(TextTest, NormalizesPlaceNamesLikeLaPoste) {

@@ -35,24 +35,27 @@ bool IsStopWord(absl::string_view w) {
 
 }  // namespace
 
-std::vector<std::string> TextWords(absl::string_view text) {
-  std::string folded = FoldAccentsLower(text);
-  std::vector<std::string> words;
-  std::string w;
-  auto flush = [&] {
-    if (!w.empty() && !IsStopWord(w)) words.push_back(w);
-    w.clear();
+void AppendTextWords(absl::string_view text, std::vector<std::string>* words) {
+  const std::string folded = FoldAccentsLower(text);
+  // Letters, digits and bytes of other scripts (>= 0x80) make words; any other byte parts them.
+  auto in_word = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           static_cast<unsigned char>(c) >= 0x80;
   };
-  for (char c : folded) {
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-      w.push_back(c);
-    } else if (static_cast<unsigned char>(c) >= 0x80) {
-      w.push_back(c);  // a letter of another script: part of the word
-    } else {
-      flush();
-    }
+  words->reserve(words->size() + folded.size() / 6 + 1);  // words average 5-6 letters and a space
+  size_t i = 0;
+  while (i < folded.size()) {
+    while (i < folded.size() && !in_word(folded[i])) ++i;
+    size_t start = i;
+    while (i < folded.size() && in_word(folded[i])) ++i;
+    absl::string_view w(folded.data() + start, i - start);
+    if (!w.empty() && !IsStopWord(w)) words->emplace_back(w);
   }
-  flush();
+}
+
+std::vector<std::string> TextWords(absl::string_view text) {
+  std::vector<std::string> words;
+  AppendTextWords(text, &words);
   return words;
 }
 
@@ -60,9 +63,11 @@ OfferText PrepareOfferText(const v1::Offer& offer) {
   OfferText text;
   for (const std::string& t : offer.tags()) text.tags.push_back(FoldAccentsLower(t));
   text.title_words = TextWords(offer.title());
-  for (const auto& [lang, description] : offer.descriptions()) {
-    for (std::string& w : TextWords(description)) text.body_words.push_back(std::move(w));
-  }
+  size_t bytes = 0;
+  for (const auto& [lang, description] : offer.descriptions()) bytes += description.size();
+  text.body_words.reserve(bytes / 6 + 1);
+  for (const auto& [lang, description] : offer.descriptions())
+    AppendTextWords(description, &text.body_words);
   return text;
 }
 

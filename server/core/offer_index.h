@@ -259,6 +259,8 @@ class OfferIndex {
 // Splits text into the words the index knows: accent-free lower case letters and digits, French
 // stop words ("de", "la", "les"...) left out.
 std::vector<std::string> TextWords(absl::string_view text);
+// TextWords(text), appended to `words`.
+void AppendTextWords(absl::string_view text, std::vector<std::string>* words);
 
 // Great-circle distance in kilometres.
 double DistanceKm(double lat1, double lon1, double lat2, double lon2);

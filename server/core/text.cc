@@ -79,7 +79,11 @@ bool AppendFolded(int32_t cp, std::string* out) {
 bool IsValidUtf8(absl::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
-    if (DecodeUtf8(s, &i) < 0) return false;
+    if (static_cast<uint8_t>(s[i]) < 0x80) {  // ASCII, most of any text here
+      ++i;
+    } else if (DecodeUtf8(s, &i) < 0) {
+      return false;
+    }
   }
   return true;
 }
@@ -106,6 +110,16 @@ std::string FoldAccentsLower(absl::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     size_t start = i;
+    // A run of ASCII bytes, lowered in place of one call a byte.
+    while (i < s.size() && static_cast<uint8_t>(s[i]) < 0x80) ++i;
+    if (i > start) {
+      size_t at = out.size();
+      out.append(s.data() + start, i - start);
+      for (size_t k = at; k < out.size(); ++k) {
+        if (out[k] >= 'A' && out[k] <= 'Z') out[k] = static_cast<char>(out[k] - 'A' + 'a');
+      }
+      continue;
+    }
     int32_t cp = DecodeUtf8(s, &i);
     if (cp < 0) {  // Not UTF-8: keep the byte.
       out.push_back(s[start]);
