@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "server/core/status_macros.h"
 #include "server/core/validation.h"
 #include "server/core/wire.h"
 #include "server/grpc_status.h"
@@ -73,18 +74,18 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   // gRPC's thread: checks the message's records; hands a full batch (or the rest, at the end of
   // the stream) to the writer, and reads on unless enough batches are waiting.
   void OnReadDone(bool ok) override {
+    Recycle();
     if (ok) TakeMessage(BytesOf(incoming_));
     if (ok && batch_.records.size() < batch_size_) {
       StartRead(&incoming_);
       return;
     }
     batch_.last = !ok;
-    std::vector<Batch> spent;  // freed here, off the writer's thread, once the lock is released
     absl::MutexLock lock(&mu_);
-    spent.swap(spent_);
     if (ended_) return;  // a write failed: the call is over
     waiting_.push_back(std::move(batch_));
     batch_ = Batch();
+    batch_.records.reserve(batch_size_);
     if (!ok) return;
     if (waiting_.size() >= kMaxWaitingBatches) {
       paused_ = true;  // the writer resumes reading when it takes the next batch
@@ -113,11 +114,12 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     while (true) {
       uint32_t tag = in.ReadTag();
       if (tag == 0) break;
-      std::string record;
       uint32_t length = 0;
-      if (tag == ((v1::ImportOffersRequest::kRecordsFieldNumber << 3) | 2) && in.ReadVarint32(&length) &&
-          in.ReadString(&record, static_cast<int>(length))) {
-        Take(record);
+      int at = 0;
+      if (tag == ((v1::ImportOffersRequest::kRecordsFieldNumber << 3) | 2) &&
+          in.ReadVarint32(&length) &&
+          (at = in.CurrentPosition(), in.Skip(static_cast<int>(length)))) {
+        Take(absl::string_view(bytes.data() + at, length));  // parsed where it lies, not copied
       } else if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
         AddRejection(next_position_++, "",
                      absl::InvalidArgumentError("request: is not a valid atable.v1.ImportOffersRequest message"),
@@ -127,31 +129,78 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     }
   }
 
-  // Validates one record and adds it to the batch, or rejects it.
-  void Take(const std::string& bytes) {
-    int64_t position = next_position_++;
+  // Takes back the records of the batches published since (on gRPC's thread, which parses into
+  // them again: their messages keep their strings and lists, so most fields need no allocation).
+  void Recycle() {
+    std::vector<Batch> spent;
+    {
+      absl::MutexLock lock(&mu_);
+      spent.swap(spent_);
+    }
+    for (Batch& b : spent) {
+      for (CatalogRecord& r : b.records) pool_.push_back(std::move(r));
+    }
+  }
+
+  // Parses one ImportRecord into `record`, into a message reused from the pool when the record
+  // holds its one message alone (as clients write them); otherwise, or when the bytes are not a
+  // valid record, as a whole message, for the same outcome and errors.
+  absl::Status Parse(absl::string_view bytes, CatalogRecord* record) {
+    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                              static_cast<int>(bytes.size()));
+    const uint32_t tag = in.ReadTag();
+    uint32_t length = 0;
+    const bool provider = tag == ((v1::ImportRecord::kProviderFieldNumber << 3) | 2);
+    const bool offer = tag == ((v1::ImportRecord::kOfferFieldNumber << 3) | 2);
+    if ((provider || offer) && in.ReadVarint32(&length) &&
+        static_cast<size_t>(in.CurrentPosition()) + length == bytes.size()) {
+      if (record->is_provider != provider) {  // a record of the other kind: let its memory go
+        record->provider = v1::Provider();
+        record->offer = v1::Offer();
+        record->offer_text.reset();
+        record->stored_bytes = std::string();
+      }
+      record->is_provider = provider;
+      google::protobuf::Message* m =
+          provider ? static_cast<google::protobuf::Message*>(&record->provider) : &record->offer;
+      if (ParseWireMessage(bytes.substr(in.CurrentPosition()), m).ok()) return absl::OkStatus();
+    }
     v1::ImportRecord request;
-    absl::Status s = ParseWireMessage(bytes, &request);
-    if (!s.ok()) return AddRejection(position, "", s, &parse_rejected_);
-    CatalogRecord record;
+    ATABLE_RETURN_IF_ERROR(ParseWireMessage(bytes, &request));
     switch (request.record_case()) {
       case v1::ImportRecord::kProvider:
-        record.is_provider = true;
-        record.provider = std::move(*request.mutable_provider());
-        s = ValidateProvider(record.provider);
-        if (s.ok()) s = CheckWritesProvider(who_, record.provider.id(), "provider.id");
-        if (!s.ok()) return AddRejection(position, record.provider.id(), s, &parse_rejected_);
-        break;
+        record->is_provider = true;
+        record->provider = std::move(*request.mutable_provider());
+        return absl::OkStatus();
       case v1::ImportRecord::kOffer:
-        record.offer = std::move(*request.mutable_offer());
-        s = ValidateOffer(record.offer);
-        if (s.ok()) s = CheckWritesOffer(who_, *store_, record.offer);
-        if (!s.ok()) return AddRejection(position, record.offer.id(), s, &parse_rejected_);
-        record.offer_text = PrepareOfferText(record.offer);  // here, while the writer writes
-        break;
+        record->is_provider = false;
+        record->offer = std::move(*request.mutable_offer());
+        return absl::OkStatus();
       default:
-        return AddRejection(position, "", absl::InvalidArgumentError("record: is required (provider or offer)"),
-                            &parse_rejected_);
+        return absl::InvalidArgumentError("record: is required (provider or offer)");
+    }
+  }
+
+  // Validates one record and adds it to the batch, or rejects it.
+  void Take(absl::string_view bytes) {
+    int64_t position = next_position_++;
+    if (pool_.empty()) pool_.emplace_back();
+    CatalogRecord record = std::move(pool_.back());
+    pool_.pop_back();
+    absl::Status s = Parse(bytes, &record);
+    if (!s.ok()) return AddRejection(position, "", s, &parse_rejected_);
+    record.status = absl::OkStatus();
+    record.outcome = WriteOutcome::kUnchanged;
+    if (record.is_provider) {
+      s = ValidateProvider(record.provider);
+      if (s.ok()) s = CheckWritesProvider(who_, record.provider.id(), "provider.id");
+      if (!s.ok()) return AddRejection(position, record.provider.id(), s, &parse_rejected_);
+    } else {
+      s = ValidateOffer(record.offer);
+      if (s.ok()) s = CheckWritesOffer(who_, *store_, record.offer);
+      if (!s.ok()) return AddRejection(position, record.offer.id(), s, &parse_rejected_);
+      if (!record.offer_text) record.offer_text.emplace();
+      PrepareOfferText(record.offer, &*record.offer_text);  // here, while the writer writes
     }
     batch_.records.push_back(std::move(record));
     batch_.positions.push_back(position);
@@ -211,7 +260,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       if (batch.error.ok()) Count(batch);
       if (!batch.last) {
         absl::MutexLock lock(&mu_);
-        spent_.push_back(std::move(batch));
+        spent_.push_back(std::move(batch));  // for gRPC's thread to reuse
         continue;
       }
       const absl::Status s = batch.error;
@@ -258,6 +307,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   // gRPC's thread (or the writer's, while reading is paused).
   grpc::ByteBuffer incoming_;
   Batch batch_;  // being filled
+  std::vector<CatalogRecord> pool_;  // records of published batches, to parse into again
   int64_t next_position_ = 0;
   std::vector<v1::RejectedRecord> parse_rejected_;  // handed to the writer with the last batch
 
@@ -268,7 +318,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   absl::Mutex mu_;
   std::deque<Batch> waiting_ ABSL_GUARDED_BY(mu_);  // checked, to write
   std::deque<Batch> written_ ABSL_GUARDED_BY(mu_);  // written, to publish
-  std::vector<Batch> spent_ ABSL_GUARDED_BY(mu_);   // published, for gRPC's thread to free
+  std::vector<Batch> spent_ ABSL_GUARDED_BY(mu_);   // published, for gRPC's thread to reuse
   bool paused_ ABSL_GUARDED_BY(mu_) = false;  // gRPC's thread stopped reading
   bool ended_ ABSL_GUARDED_BY(mu_) = false;   // the call is finished (or finishing)
 

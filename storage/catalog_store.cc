@@ -464,7 +464,7 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* 
         batch.Delete(cf_->offers_by_provider, IndexKey(stored->provider_id(), r.offer.id()));
       }
       batch.Put(cf_->offers_by_provider, IndexKey(r.offer.provider_id(), r.offer.id()), "");
-      r.stored_bytes = r.offer.SerializeAsString();
+      r.offer.SerializeToString(&r.stored_bytes);  // into the room a reused record has
       batch.Put(cf_->offers, r.offer.id(), r.stored_bytes);
       batch.Put(cf_->changes, EncodeRevision(revision),
                 EncodeChange(ChangeRecord::Entity::kOffer, false, now, r.offer.id()));

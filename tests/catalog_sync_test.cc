@@ -153,6 +153,52 @@ TEST_F(CatalogSyncTest, ImportCountsAndRejectsRecordByRecordAndIsIdempotent) {
   EXPECT_EQ(1, Import(records).updated());
 }
 
+// The server parses each record where it lies in the message, into records it reuses once their
+// batch is published; a record written with more than its one message (an unknown field here) is
+// read as a whole instead, and a refused one names its field either way.
+TEST_F(CatalogSyncTest, ImportStoresEachRecordAsSentWhateverItsEncoding) {
+  DemoCatalog catalog = Generated(2000, 6);
+  std::vector<v1::ImportRecord> records = Records(catalog);
+  ASSERT_GT(catalog.offers.size(), 3000u);  // offers parsed into records of published batches
+  const size_t first_offer = catalog.providers.size();
+  v1::ImportRecord& extra = records[first_offer + 1];
+  extra.GetReflection()->MutableUnknownFields(&extra)->AddVarint(15, 7);
+  v1::ImportRecord bad_text;
+  *bad_text.mutable_offer() = catalog.offers[2];
+  bad_text.mutable_offer()->set_id("bad-text");
+  bad_text.mutable_offer()->set_title("G\xEEte");  // Latin-1, not UTF-8
+  records.insert(records.begin() + static_cast<long>(first_offer + 2), bad_text);
+
+  v1::ImportOffersResponse response = Import(records);
+  const auto sent_records = static_cast<int64_t>(catalog.providers.size() + catalog.offers.size());
+  EXPECT_EQ(sent_records, response.created());
+  ASSERT_EQ(1, response.rejected_records_size());
+  EXPECT_EQ(static_cast<int64_t>(first_offer + 2), response.rejected_records(0).index());
+  EXPECT_EQ("offer.title", response.rejected_records(0).field());
+  EXPECT_EQ("is not valid UTF-8", response.rejected_records(0).reason());
+
+  std::map<std::string, v1::Provider> providers;
+  std::map<std::string, v1::Offer> offers;
+  ServerCatalog(&providers, &offers);
+  auto sent = [](auto m) {  // what a client set: without the fields the server stamps
+    m.clear_create_time();
+    m.clear_update_time();
+    m.clear_etag();
+    return m;
+  };
+  std::map<std::string, v1::Provider> stored_providers;
+  std::map<std::string, v1::Offer> stored_offers;
+  for (const auto& [id, p] : providers) stored_providers[id] = sent(p);
+  for (const auto& [id, o] : offers) stored_offers[id] = sent(o);
+  std::map<std::string, v1::Provider> given_providers;
+  std::map<std::string, v1::Offer> given_offers;
+  for (const auto& p : catalog.providers) given_providers[p.id()] = p;
+  for (const auto& o : catalog.offers) given_offers[o.id()] = o;
+  ExpectSameMaps(given_providers, stored_providers);
+  ExpectSameMaps(given_offers, stored_offers);
+  EXPECT_OK(server_->store()->VerifyIndexes());
+}
+
 // Several write batches (1,000 records each) in one stream: each batch is written while the next
 // is read, so counts, rejections and their order must come out as if written one by one.
 TEST_F(CatalogSyncTest, ImportSpanningManyBatchesCountsEveryRecordInOrder) {

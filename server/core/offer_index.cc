@@ -61,14 +61,22 @@ std::vector<std::string> TextWords(absl::string_view text) {
 
 OfferText PrepareOfferText(const v1::Offer& offer) {
   OfferText text;
-  for (const std::string& t : offer.tags()) text.tags.push_back(FoldAccentsLower(t));
-  text.title_words = TextWords(offer.title());
+  PrepareOfferText(offer, &text);
+  return text;
+}
+
+void PrepareOfferText(const v1::Offer& offer, OfferText* text) {
+  text->tags.clear();
+  text->title_words.clear();
+  text->body_words.clear();
+  for (const std::string& t : offer.tags()) text->tags.push_back(FoldAccentsLower(t));
+  AppendTextWords(offer.title(), &text->title_words);
   size_t bytes = 0;
   for (const auto& [lang, description] : offer.descriptions()) bytes += description.size();
-  text.body_words.reserve(bytes / 6 + 1);
-  for (const auto& [lang, description] : offer.descriptions())
-    AppendTextWords(description, &text.body_words);
-  return text;
+  text->body_words.reserve(bytes / 6 + 1);
+  for (const auto& [lang, description] : offer.descriptions()) {
+    AppendTextWords(description, &text->body_words);
+  }
 }
 
 double DistanceKm(double lat1, double lon1, double lat2, double lon2) {

@@ -58,6 +58,8 @@ struct OfferText {
   std::vector<std::string> body_words;   // TextWords of every description
 };
 OfferText PrepareOfferText(const v1::Offer& offer);
+// The same into `text`, whose lists keep the room they had (for a caller that reuses them).
+void PrepareOfferText(const v1::Offer& offer, OfferText* text);
 
 class OfferIndex {
  public:
