@@ -33,6 +33,7 @@
 #include "server/core/demo_catalog.h"
 #include "server/core/offer_index.h"
 #include "server/core/text.h"
+#include "server/core/validation.h"
 #ifdef ATABLE_BENCH_PG
 #include <libpq-fe.h>
 #endif
@@ -148,6 +149,32 @@ void Print(const std::string& name, int clients, const Stats& s) {
     std::printf("  CPU a call: server %.0f us, client %.0f us", s.server_cpu_us, s.client_cpu_us);
   }
   std::printf("\n");
+}
+
+// One client calling `empty` and `call` in alternation for `seconds`, so that both meet the same
+// moments of a noisy machine: the p50 of each, and how many pairs were timed.
+struct Paired {
+  double empty_p50_us = 0, call_p50_us = 0;
+  size_t pairs = 0, errors = 0;
+};
+Paired MeasurePaired(double seconds, const std::function<bool(int, uint64_t)>& empty,
+                     const std::function<bool(int, uint64_t)>& call) {
+  std::vector<double> empty_us, call_us;
+  Paired p;
+  auto end = Clock::now() +
+             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  for (uint64_t i = 0; Clock::now() < end; ++i) {
+    for (auto* list : {&empty_us, &call_us}) {
+      auto start = Clock::now();
+      if (!(list == &empty_us ? empty : call)(0, i)) ++p.errors;
+      list->push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+  }
+  std::sort(empty_us.begin(), empty_us.end());
+  std::sort(call_us.begin(), call_us.end());
+  p.pairs = call_us.size();
+  if (p.pairs > 0) p.empty_p50_us = empty_us[p.pairs / 2], p.call_p50_us = call_us[p.pairs / 2];
+  return p;
 }
 
 // Measure(), also reporting the CPU the server (process `pid`) and this process used a call.
@@ -469,6 +496,48 @@ void MixRequests(const std::vector<MixQuery>& mix, std::vector<v1::SearchOffersR
 // --in_process: the mix straight to an OfferIndex built in this process, without gRPC, RocksDB
 // or a second process: what searching alone costs. Median of 200 runs of each query, each way.
 int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
+  // What an import asks of the thread that reads its stream, a record at a time: parsing (into a
+  // message reused from record to record, as the server does), validation, and an offer's words;
+  // medians of 5 passes over the first 100,000 offers and providers.
+  {
+    const size_t n =
+        std::min<size_t>(100000, std::min(catalog.offers.size(), catalog.providers.size()));
+    std::vector<std::string> offer_bytes, provider_bytes;
+    for (size_t i = 0; i < n; ++i) {
+      offer_bytes.push_back(catalog.offers[i].SerializeAsString());
+      provider_bytes.push_back(catalog.providers[i].SerializeAsString());
+    }
+    auto median_us = [&](const std::function<bool(size_t)>& step) {
+      std::vector<double> passes;
+      for (int pass = 0; pass < 5; ++pass) {
+        auto start = Clock::now();
+        size_t ok = 0;
+        for (size_t i = 0; i < n; ++i) ok += step(i);
+        passes.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count() /
+                         static_cast<double>(n));
+        if (ok != n) std::fprintf(stderr, "a step failed on %zu records\n", n - ok);
+      }
+      std::sort(passes.begin(), passes.end());
+      return passes[2];
+    };
+    v1::Offer offer;
+    v1::Provider provider;
+    OfferText text;
+    const double parse_offer =
+        median_us([&](size_t i) { return offer.ParseFromString(offer_bytes[i]); });
+    const double parse_provider =
+        median_us([&](size_t i) { return provider.ParseFromString(provider_bytes[i]); });
+    const double check_offer =
+        median_us([&](size_t i) { return ValidateOffer(catalog.offers[i]).ok(); });
+    const double check_provider =
+        median_us([&](size_t i) { return ValidateProvider(catalog.providers[i]).ok(); });
+    const double words =
+        median_us([&](size_t i) { return PrepareOfferText(catalog.offers[i], &text), true; });
+    std::printf(
+        "a record read by an import, in this process: offer parsed %.2f us, validated %.2f us, its "
+        "words %.2f us; provider parsed %.2f us, validated %.2f us\n",
+        parse_offer, check_offer, words, parse_provider, check_provider);
+  }
   auto t0 = Clock::now();
   OfferIndex index;
   uint64_t revision = 0;
@@ -726,6 +795,18 @@ int Run() {
     Print("SearchOffers mix, listing fields", n, l);
     std::printf("SearchOffers listing fields / empty call: p50 ratio %.2f\n", l.p50_us / e.p50_us);
     atable_qps = s.per_second;
+  }
+  // The ratios again, each variant's calls alternating with empty calls on one client.
+  for (const auto* list : {&requests, &first_pages, &listing_pages}) {
+    Paired p = MeasurePaired(seconds, empty, searcher(*list));
+    std::printf(
+        "paired with empty calls, 1 client: SearchOffers mix%-16s p50 %7.0f us, empty call p50 "
+        "%5.0f us:"
+        " ratio %.2f  (%zu pairs, errors %zu)\n",
+        list == &requests      ? ""
+        : list == &first_pages ? ", no totals"
+                               : ", listing fields",
+        p.call_p50_us, p.empty_p50_us, p.call_p50_us / p.empty_p50_us, p.pairs, p.errors);
   }
   std::printf("server RSS after queries: %ld MiB\n", RssKb(pid) / 1024);
   kill(pid, SIGTERM);
