@@ -151,30 +151,35 @@ void Print(const std::string& name, int clients, const Stats& s) {
   std::printf("\n");
 }
 
-// One client calling `empty` and `call` in alternation for `seconds`, so that both meet the same
-// moments of a noisy machine: the p50 of each, and how many pairs were timed.
-struct Paired {
+// One client calling `empty` and `call` in alternating blocks of 250 ms for `seconds` in all, so
+// that both meet the same minutes of a machine whose speed drifts, each block keeping its own
+// calls' warm state (an empty call right after a search takes longer than after another empty
+// call): the p50 of each, and how many calls of each were timed.
+struct Interleaved {
   double empty_p50_us = 0, call_p50_us = 0;
-  size_t pairs = 0, errors = 0;
+  size_t empty_calls = 0, calls = 0, errors = 0;
 };
-Paired MeasurePaired(double seconds, const std::function<bool(int, uint64_t)>& empty,
-                     const std::function<bool(int, uint64_t)>& call) {
-  std::vector<double> empty_us, call_us;
-  Paired p;
+Interleaved MeasureInterleaved(double seconds, const std::function<bool(int, uint64_t)>& empty,
+                               const std::function<bool(int, uint64_t)>& call) {
+  const auto block = std::chrono::milliseconds(250);
+  std::vector<double> us[2];
+  Interleaved r;
+  uint64_t i = 0;
   auto end = Clock::now() +
              std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  for (uint64_t i = 0; Clock::now() < end; ++i) {
-    for (auto* list : {&empty_us, &call_us}) {
+  for (int kind = 0; Clock::now() < end; kind = 1 - kind) {
+    const auto& f = kind == 0 ? empty : call;
+    for (auto block_end = Clock::now() + block; Clock::now() < block_end; ++i) {
       auto start = Clock::now();
-      if (!(list == &empty_us ? empty : call)(0, i)) ++p.errors;
-      list->push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+      if (!f(0, i)) ++r.errors;
+      us[kind].push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
     }
   }
-  std::sort(empty_us.begin(), empty_us.end());
-  std::sort(call_us.begin(), call_us.end());
-  p.pairs = call_us.size();
-  if (p.pairs > 0) p.empty_p50_us = empty_us[p.pairs / 2], p.call_p50_us = call_us[p.pairs / 2];
-  return p;
+  for (auto& v : us) std::sort(v.begin(), v.end());
+  r.empty_calls = us[0].size(), r.calls = us[1].size();
+  if (!us[0].empty()) r.empty_p50_us = us[0][us[0].size() / 2];
+  if (!us[1].empty()) r.call_p50_us = us[1][us[1].size() / 2];
+  return r;
 }
 
 // Measure(), also reporting the CPU the server (process `pid`) and this process used a call.
@@ -796,17 +801,17 @@ int Run() {
     std::printf("SearchOffers listing fields / empty call: p50 ratio %.2f\n", l.p50_us / e.p50_us);
     atable_qps = s.per_second;
   }
-  // The ratios again, each variant's calls alternating with empty calls on one client.
+  // The ratios again, each variant's calls and empty calls in alternating blocks on one client.
   for (const auto* list : {&requests, &first_pages, &listing_pages}) {
-    Paired p = MeasurePaired(seconds, empty, searcher(*list));
+    Interleaved r = MeasureInterleaved(seconds, empty, searcher(*list));
     std::printf(
-        "paired with empty calls, 1 client: SearchOffers mix%-16s p50 %7.0f us, empty call p50 "
-        "%5.0f us:"
-        " ratio %.2f  (%zu pairs, errors %zu)\n",
+        "interleaved with empty calls, 1 client: SearchOffers mix%-16s p50 %7.0f us, empty call "
+        "p50 %5.0f us: ratio %.2f  (%zu and %zu calls, errors %zu)\n",
         list == &requests      ? ""
         : list == &first_pages ? ", no totals"
                                : ", listing fields",
-        p.call_p50_us, p.empty_p50_us, p.call_p50_us / p.empty_p50_us, p.pairs, p.errors);
+        r.call_p50_us, r.empty_p50_us, r.call_p50_us / r.empty_p50_us, r.calls, r.empty_calls,
+        r.errors);
   }
   std::printf("server RSS after queries: %ld MiB\n", RssKb(pid) / 1024);
   kill(pid, SIGTERM);
