@@ -15,7 +15,8 @@ using v1::Provider;
 
 // A field's path ("offer.prices[2].validity.start"), spelled out only when a message names it, so
 // that checking a valid record (nearly all of them) builds no strings. A Field refers to the one
-// it extends: pass `field.Member("unit")` straight to a call rather than keeping it.
+// it extends and must not outlive it: pass `field.Member("unit")` straight to a call, or keep
+// both in locals.
 class Field {
  public:
   Field(const char* path) : text_(path) {}         // NOLINT: a path written out
