@@ -220,8 +220,8 @@ void OfferIndex::AddVersion(Version v) {
   auto ordinal = static_cast<uint32_t>(versions_.size());
   PostVersion(v, ordinal);
   live_[v.id] = ordinal;
-  hot_.push_back(HotOf(v));
-  versions_.push_back(std::move(v));
+  hot_.emplace_back(HotOf(v));
+  versions_.emplace_back(std::move(v));
 }
 
 OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provider& provider,
@@ -383,13 +383,13 @@ void OfferIndex::Compact(uint64_t horizon) {
     horizon_ = std::max(horizon_, horizon);
     return;
   }
-  std::vector<Version> kept;
-  kept.reserve(versions_.size() - std::min(dead_, versions_.size()));
+  ChunkedVector<Version> kept;
   size_t dead = 0;
-  for (Version& v : versions_) {
+  for (size_t o = 0; o < versions_.size(); ++o) {
+    Version& v = versions_[o];
     if (v.died != kAlive && v.died <= horizon) continue;
     if (v.died != kAlive) ++dead;
-    kept.push_back(std::move(v));
+    kept.emplace_back(std::move(v));
   }
   versions_ = std::move(kept);
   dead_ = dead;
@@ -402,7 +402,7 @@ void OfferIndex::Compact(uint64_t horizon) {
   live_.clear();
   hot_.clear();
   for (uint32_t o = 0; o < versions_.size(); ++o) {
-    hot_.push_back(HotOf(versions_[o]));
+    hot_.emplace_back(HotOf(versions_[o]));
     PostVersion(versions_[o], o);
     if (versions_[o].died == kAlive) live_[versions_[o].id] = o;
   }

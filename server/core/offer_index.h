@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "atable/v1/catalog.pb.h"
+#include "server/core/chunked_vector.h"
 
 namespace atable {
 
@@ -225,8 +226,8 @@ class OfferIndex {
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
-  std::vector<Version> versions_ ABSL_GUARDED_BY(mu_);  // by ordinal
-  std::vector<Hot> hot_ ABSL_GUARDED_BY(mu_);           // by ordinal
+  ChunkedVector<Version> versions_ ABSL_GUARDED_BY(mu_);                  // by ordinal
+  ChunkedVector<Hot> hot_ ABSL_GUARDED_BY(mu_);                           // by ordinal
   absl::flat_hash_map<std::string, uint32_t> live_ ABSL_GUARDED_BY(mu_);  // offer id -> ordinal
   absl::flat_hash_map<std::string, Provider> providers_ ABSL_GUARDED_BY(mu_);
   // Posting lists by key. Most hold a handful of versions (those of a provider, a rare word), so up
