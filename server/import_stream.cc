@@ -138,13 +138,18 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       spent.swap(spent_);
     }
     for (Batch& b : spent) {
-      for (CatalogRecord& r : b.records) pool_.push_back(std::move(r));
+      for (CatalogRecord& r : b.records) {
+        std::vector<CatalogRecord>& pool = r.is_provider ? provider_pool_ : offer_pool_;
+        // Two batches' worth of each kind is room enough: a stream of providers, then offers,
+        // would otherwise keep every provider record in flight at the turn for nothing.
+        if (pool.size() < 2 * batch_size_) pool.push_back(std::move(r));
+      }
     }
   }
 
-  // Parses one ImportRecord into `record`, into a message reused from the pool when the record
-  // holds its one message alone (as clients write them); otherwise, or when the bytes are not a
-  // valid record, as a whole message, for the same outcome and errors.
+  // Parses one ImportRecord into `record` (one of a published batch's records, or a new one), into
+  // its message when the record holds its one message alone (as clients write them); otherwise,
+  // or when the bytes are not a valid record, as a whole message, for the same outcome and errors.
   absl::Status Parse(absl::string_view bytes, CatalogRecord* record) {
     google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
                                               static_cast<int>(bytes.size()));
@@ -154,12 +159,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     const bool offer = tag == ((v1::ImportRecord::kOfferFieldNumber << 3) | 2);
     if ((provider || offer) && in.ReadVarint32(&length) &&
         static_cast<size_t>(in.CurrentPosition()) + length == bytes.size()) {
-      if (record->is_provider != provider) {  // a record of the other kind: let its memory go
-        record->provider = v1::Provider();
-        record->offer = v1::Offer();
-        record->offer_text.reset();
-        record->stored_bytes = std::string();
-      }
+      if (record->is_provider != provider) LetGoOfOtherKind(record);
       record->is_provider = provider;
       google::protobuf::Message* m =
           provider ? static_cast<google::protobuf::Message*>(&record->provider) : &record->offer;
@@ -169,10 +169,12 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     ATABLE_RETURN_IF_ERROR(ParseWireMessage(bytes, &request));
     switch (request.record_case()) {
       case v1::ImportRecord::kProvider:
+        if (!record->is_provider) LetGoOfOtherKind(record);
         record->is_provider = true;
         record->provider = std::move(*request.mutable_provider());
         return absl::OkStatus();
       case v1::ImportRecord::kOffer:
+        if (record->is_provider) LetGoOfOtherKind(record);
         record->is_provider = false;
         record->offer = std::move(*request.mutable_offer());
         return absl::OkStatus();
@@ -181,29 +183,51 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     }
   }
 
-  // Validates one record and adds it to the batch, or rejects it.
+  // A record about to hold a message of the other kind lets what it held go (a record keeps the
+  // memory of one kind only).
+  static void LetGoOfOtherKind(CatalogRecord* record) {
+    record->provider = v1::Provider();
+    record->offer = v1::Offer();
+    record->offer_text.reset();
+    record->stored_bytes = std::string();
+  }
+
+  // Validates one record and adds it to the batch, or rejects it. It is parsed into a published
+  // batch's record of its kind (its first tag tells), whose message keeps its strings and lists.
   void Take(absl::string_view bytes) {
     int64_t position = next_position_++;
-    if (pool_.empty()) pool_.emplace_back();
-    CatalogRecord record = std::move(pool_.back());
-    pool_.pop_back();
+    const bool provider = !bytes.empty() && static_cast<uint8_t>(bytes[0]) ==
+                                                ((v1::ImportRecord::kProviderFieldNumber << 3) | 2);
+    std::vector<CatalogRecord>& pool = provider ? provider_pool_ : offer_pool_;
+    if (pool.empty()) {
+      batch_.records.emplace_back().is_provider = provider;
+    } else {
+      batch_.records.push_back(std::move(pool.back()));
+      pool.pop_back();
+    }
+    CatalogRecord& record = batch_.records.back();
     absl::Status s = Parse(bytes, &record);
-    if (!s.ok()) return AddRejection(position, "", s, &parse_rejected_);
+    if (!s.ok()) return Reject(position, "", s);
     record.status = absl::OkStatus();
     record.outcome = WriteOutcome::kUnchanged;
     if (record.is_provider) {
       s = ValidateProvider(record.provider);
       if (s.ok()) s = CheckWritesProvider(who_, record.provider.id(), "provider.id");
-      if (!s.ok()) return AddRejection(position, record.provider.id(), s, &parse_rejected_);
+      if (!s.ok()) return Reject(position, record.provider.id(), s);
     } else {
       s = ValidateOffer(record.offer);
       if (s.ok()) s = CheckWritesOffer(who_, *store_, record.offer);
-      if (!s.ok()) return AddRejection(position, record.offer.id(), s, &parse_rejected_);
+      if (!s.ok()) return Reject(position, record.offer.id(), s);
       if (!record.offer_text) record.offer_text.emplace();
       PrepareOfferText(record.offer, &*record.offer_text);  // here, while the writer writes
     }
-    batch_.records.push_back(std::move(record));
     batch_.positions.push_back(position);
+  }
+
+  // Refuses the record just added to the batch: it leaves the batch (and `id` is copied first).
+  void Reject(int64_t position, std::string id, const absl::Status& s) {
+    AddRejection(position, id, s, &parse_rejected_);
+    batch_.records.pop_back();
   }
 
   // The writer's thread: writes the batches in turn, leaving their publishing to the publisher,
@@ -307,7 +331,8 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   // gRPC's thread (or the writer's, while reading is paused).
   grpc::ByteBuffer incoming_;
   Batch batch_;  // being filled
-  std::vector<CatalogRecord> pool_;  // records of published batches, to parse into again
+  // Records of published batches, by kind, to parse into again.
+  std::vector<CatalogRecord> provider_pool_, offer_pool_;
   int64_t next_position_ = 0;
   std::vector<v1::RejectedRecord> parse_rejected_;  // handed to the writer with the last batch
 

@@ -199,6 +199,62 @@ TEST_F(CatalogSyncTest, ImportStoresEachRecordAsSentWhateverItsEncoding) {
   EXPECT_OK(server_->store()->VerifyIndexes());
 }
 
+// Providers each followed by their offers, over several batches: records of both kinds are
+// parsed again into records of published batches of their kind; a record whose first field is
+// of one kind and whose last is of the other (the last one counts) is taken as the last one.
+TEST_F(CatalogSyncTest, ImportInterleavingKindsStoresEachRecordAsSent) {
+  DemoCatalog catalog = Generated(1500, 8);
+  std::map<std::string, std::vector<const v1::Offer*>> offers_of;
+  for (const auto& o : catalog.offers) offers_of[o.provider_id()].push_back(&o);
+  std::vector<v1::ImportRecord> records;
+  for (const auto& p : catalog.providers) {
+    *records.emplace_back().mutable_provider() = p;
+    for (const v1::Offer* o : offers_of[p.id()]) *records.emplace_back().mutable_offer() = *o;
+  }
+  ASSERT_GT(records.size(), 3500u);
+  v1::Provider late_provider = catalog.providers[1];
+  late_provider.set_id("offer-then-provider");
+  v1::ImportRecord offer_then_provider;
+  *offer_then_provider.mutable_offer() = catalog.offers[3];
+  offer_then_provider.GetReflection()
+      ->MutableUnknownFields(&offer_then_provider)
+      ->AddLengthDelimited(v1::ImportRecord::kProviderFieldNumber,
+                           late_provider.SerializeAsString());
+  v1::Offer late_offer = catalog.offers[4];
+  late_offer.set_id("provider-then-offer");
+  v1::ImportRecord provider_then_offer;
+  *provider_then_offer.mutable_provider() = catalog.providers[2];
+  provider_then_offer.GetReflection()
+      ->MutableUnknownFields(&provider_then_offer)
+      ->AddLengthDelimited(v1::ImportRecord::kOfferFieldNumber, late_offer.SerializeAsString());
+  records.insert(records.begin() + 2500, offer_then_provider);
+  records.insert(records.begin() + 3100, provider_then_offer);
+
+  v1::ImportOffersResponse response = Import(records);
+  EXPECT_EQ(0, response.rejected());
+  EXPECT_EQ(static_cast<int64_t>(records.size()), response.created());
+  std::map<std::string, v1::Provider> providers;
+  std::map<std::string, v1::Offer> offers;
+  ServerCatalog(&providers, &offers);
+  std::map<std::string, v1::Provider> given_providers{{late_provider.id(), late_provider}};
+  std::map<std::string, v1::Offer> given_offers{{late_offer.id(), late_offer}};
+  for (const auto& p : catalog.providers) given_providers[p.id()] = p;
+  for (const auto& o : catalog.offers) given_offers[o.id()] = o;
+  for (auto& [id, p] : providers) {
+    p.clear_create_time();
+    p.clear_update_time();
+    p.clear_etag();
+  }
+  for (auto& [id, o] : offers) {
+    o.clear_create_time();
+    o.clear_update_time();
+    o.clear_etag();
+  }
+  ExpectSameMaps(given_providers, providers);
+  ExpectSameMaps(given_offers, offers);
+  EXPECT_OK(server_->store()->VerifyIndexes());
+}
+
 // Several write batches (1,000 records each) in one stream: each batch is written while the next
 // is read, so counts, rejections and their order must come out as if written one by one.
 TEST_F(CatalogSyncTest, ImportSpanningManyBatchesCountsEveryRecordInOrder) {
