@@ -1,5 +1,5 @@
 // ChunkedVector<T>: a sequence that grows at its end in fixed blocks of 2^kShift elements, for
-// the index's per-version arrays, which reach hundreds of megabytes.
+// arrays that reach hundreds of megabytes (the index's versions).
 //
 // Unlike std::vector it never moves what it holds: growing allocates one more block, where a
 // vector would allocate twice its size, move every element and free the old array. At a million

@@ -227,7 +227,9 @@ class OfferIndex {
 
   mutable absl::Mutex mu_;
   ChunkedVector<Version> versions_ ABSL_GUARDED_BY(mu_);                  // by ordinal
-  ChunkedVector<Hot> hot_ ABSL_GUARDED_BY(mu_);                           // by ordinal
+  // The facts every search reads, in one array (a fourth of versions_'s size): the search's
+  // innermost loop indexes it directly.
+  std::vector<Hot> hot_ ABSL_GUARDED_BY(mu_);                             // by ordinal
   absl::flat_hash_map<std::string, uint32_t> live_ ABSL_GUARDED_BY(mu_);  // offer id -> ordinal
   absl::flat_hash_map<std::string, Provider> providers_ ABSL_GUARDED_BY(mu_);
   // Posting lists by key. Most hold a handful of versions (those of a provider, a rare word), so up
