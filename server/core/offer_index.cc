@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -181,11 +182,11 @@ void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
     Post(PairKey(kKindDepartement, static_cast<uint64_t>(v.kind), v.departement), ordinal);
     Post(PairKey(kSubKindDepartement, static_cast<uint64_t>(v.sub_kind), v.departement), ordinal);
   }
-  // A word in both title and body is posted once.
-  std::vector<uint32_t> words(v.title_words().begin(), v.title_words().end());
-  words.insert(words.end(), v.body_words().begin(), v.body_words().end());
-  std::sort(words.begin(), words.end());
-  words.erase(std::unique(words.begin(), words.end()), words.end());
+  // A word in both title and body is posted once (both lists are sorted and unique).
+  std::vector<uint32_t>& words = scratch_.words;
+  words.clear();
+  std::set_union(v.title_words().begin(), v.title_words().end(), v.body_words().begin(),
+                 v.body_words().end(), std::back_inserter(words));
   for (uint32_t w : words) Post(Key(kWord, w), ordinal);
 }
 
@@ -211,16 +212,16 @@ OfferIndex::Hot OfferIndex::HotOf(const Version& v) {
 }
 
 void OfferIndex::AddVersion(Version v) {
-  auto it = live_.find(v.id);
-  if (it != live_.end()) {
+  auto ordinal = static_cast<uint32_t>(versions_.size());
+  auto [it, added] = live_.try_emplace(v.id, ordinal);  // one lookup of the id
+  if (!added) {
     versions_[it->second].died = v.born;
     hot_[it->second].died = v.born;
     ++dead_;
+    it->second = ordinal;
   }
-  auto ordinal = static_cast<uint32_t>(versions_.size());
   PostVersion(v, ordinal);
-  live_[v.id] = ordinal;
-  hot_.emplace_back(HotOf(v));
+  hot_.push_back(HotOf(v));
   versions_.emplace_back(std::move(v));
 }
 
@@ -253,12 +254,18 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   v.postcode = provider.postcode;
   v.departement = provider.departement;
   v.commune = provider.commune;
-  std::vector<uint32_t> tags, labels, title_words, body_words;
+  std::vector<uint32_t>& tags = scratch_.tags;
+  std::vector<uint32_t>& labels = scratch_.labels;
+  std::vector<uint32_t>& title_words = scratch_.title_words;
+  std::vector<uint32_t>& body_words = scratch_.body_words;
+  for (auto* list : {&tags, &labels, &title_words, &body_words}) list->clear();
   for (const std::string& t : text.tags) tags.push_back(Intern(t));
   for (const std::string& l : offer.labels()) labels.push_back(Intern(l));
+  v.prices.reserve(static_cast<size_t>(offer.prices_size()));
   for (const v1::Price& p : offer.prices()) {
     v.prices.push_back({p.unit(), p.min_amount_cents(), p.max_amount_cents()});
   }
+  v.open.reserve(static_cast<size_t>(offer.opening_periods_size()));
   for (const v1::DateRange& r : offer.opening_periods()) {
     v.open.emplace_back(DayNumber(r.start()), DayNumber(r.end()));
   }
@@ -275,9 +282,8 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   v.n_title = static_cast<uint16_t>(std::min<size_t>(title_words.size(), 65535));
   title_words.resize(v.n_title);
   v.facts.reserve(tags.size() + labels.size() + title_words.size() + body_words.size());
-  for (auto* list : {&tags, &labels, &title_words, &body_words}) v.facts.insert(v.facts.end(), list->begin(), list->end());
-  v.prices.shrink_to_fit();
-  v.open.shrink_to_fit();
+  for (auto* list : {&tags, &labels, &title_words, &body_words})
+    v.facts.insert(v.facts.end(), list->begin(), list->end());
   v.bytes = bytes.empty() ? offer.SerializeAsString() : std::move(bytes);
   return v;
 }
@@ -402,7 +408,7 @@ void OfferIndex::Compact(uint64_t horizon) {
   live_.clear();
   hot_.clear();
   for (uint32_t o = 0; o < versions_.size(); ++o) {
-    hot_.emplace_back(HotOf(versions_[o]));
+    hot_.push_back(HotOf(versions_[o]));
     PostVersion(versions_[o], o);
     if (versions_[o].died == kAlive) live_[versions_[o].id] = o;
   }

@@ -256,6 +256,11 @@ class OfferIndex {
   std::vector<std::string> names_ ABSL_GUARDED_BY(mu_);  // interned strings by id
   std::set<std::string> words_ ABSL_GUARDED_BY(mu_);  // every text word, for prefix queries
   std::vector<bool> is_word_ ABSL_GUARDED_BY(mu_);     // by interned id: in words_
+  // Lists reused from one version to the next while it is made and posted (under the lock).
+  struct Scratch {
+    std::vector<uint32_t> tags, labels, title_words, body_words, words;
+  };
+  Scratch scratch_ ABSL_GUARDED_BY(mu_);
   uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t horizon_ ABSL_GUARDED_BY(mu_) = 0;  // walks older than this are gone
   size_t dead_ ABSL_GUARDED_BY(mu_) = 0;
