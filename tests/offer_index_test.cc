@@ -616,6 +616,50 @@ TEST_F(OfferIndexTest, PagesReadTheCatalogAsOfTheFirstPage) {
   EXPECT_EQ(static_cast<int64_t>(expected.size() - expected.size() / 5 + 1), fresh_walk->total_count);
 }
 
+// The index finds a live offer by its id through every change: a new version replaces the old
+// one (which dies), a removal forgets it, and a compaction keeps what lives.
+TEST_F(OfferIndexTest, KnowsWhichOffersLiveThroughUpdatesRemovalsAndCompaction) {
+  const size_t live = offers_.size();
+  ASSERT_EQ(live, index_.live_offers());
+  uint64_t revision = 200000;
+  size_t n = 0, removed = 0;
+  for (const auto& [id, o] : offers_) {
+    ASSERT_TRUE(index_.HasOffer(id)) << id;
+    v1::Offer changed = o;
+    changed.set_title(absl::StrCat("Nouveau ", n));
+    index_.UpsertOffer(changed, ++revision);  // a new version of each
+    if (++n % 3 == 0) {
+      index_.RemoveOffer(id, ++revision);
+      ++removed;
+    }
+  }
+  index_.SetRevision(revision);
+  EXPECT_EQ(live - removed, index_.live_offers());
+  EXPECT_EQ(live + removed, index_.dead_versions());
+  n = 0;
+  for (const auto& [id, o] : offers_) EXPECT_EQ(++n % 3 != 0, index_.HasOffer(id)) << id;
+  EXPECT_FALSE(index_.HasOffer("nowhere"));
+
+  index_.Compact(revision);
+  EXPECT_EQ(live - removed, index_.live_offers());
+  EXPECT_EQ(0u, index_.dead_versions());
+  // After compaction a change still finds the one live version it replaces.
+  const v1::Offer& first = offers_.begin()->second;
+  index_.UpsertOffer(first, ++revision);
+  index_.SetRevision(revision);
+  EXPECT_EQ(1u, index_.dead_versions());
+  EXPECT_EQ(live - removed, index_.live_offers());
+  v1::SearchOffersRequest q;
+  q.set_provider_id(first.provider_id());
+  auto out = index_.Search(q);
+  ASSERT_OK(out);
+  size_t of_provider = 0;
+  n = 0;
+  for (const auto& [id, o] : offers_)
+    of_provider += (++n % 3 != 0 || id == first.id()) && o.provider_id() == first.provider_id();
+  EXPECT_EQ(static_cast<int64_t>(of_provider), out->total_count);
+}
+
 TEST_F(OfferIndexTest, ProviderChangesReachTheirOffers) {
   v1::Provider p = catalog_.providers[0];
   std::string offer_id;

@@ -213,16 +213,17 @@ OfferIndex::Hot OfferIndex::HotOf(const Version& v) {
 
 void OfferIndex::AddVersion(Version v) {
   auto ordinal = static_cast<uint32_t>(versions_.size());
-  auto [it, added] = live_.try_emplace(v.id, ordinal);  // one lookup of the id
-  if (!added) {
-    versions_[it->second].died = v.born;
-    hot_[it->second].died = v.born;
+  auto it = live_.find(absl::string_view(v.id));
+  if (it != live_.end()) {
+    versions_[*it].died = v.born;
+    hot_[*it].died = v.born;
     ++dead_;
-    it->second = ordinal;
+    live_.erase(it);
   }
   PostVersion(v, ordinal);
   hot_.push_back(HotOf(v));
   versions_.emplace_back(std::move(v));
+  live_.insert(ordinal);
 }
 
 OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provider& provider,
@@ -344,8 +345,8 @@ void OfferIndex::RemoveOffer(absl::string_view id, uint64_t revision) {
   absl::MutexLock lock(&mu_);
   auto it = live_.find(id);
   if (it == live_.end()) return;
-  versions_[it->second].died = revision;
-  hot_[it->second].died = revision;
+  versions_[*it].died = revision;
+  hot_[*it].died = revision;
   ++dead_;
   live_.erase(it);
 }
@@ -369,7 +370,7 @@ void OfferIndex::LookUpIds(absl::flat_hash_map<std::string, bool>* providers,
                            absl::flat_hash_map<std::string, bool>* offers) const {
   absl::ReaderMutexLock lock(&mu_);
   for (auto& [id, known] : *providers) known = known || providers_.contains(id);
-  for (auto& [id, known] : *offers) known = known || live_.contains(id);
+  for (auto& [id, known] : *offers) known = known || live_.contains(absl::string_view(id));
 }
 
 size_t OfferIndex::live_offers() const {
@@ -410,7 +411,7 @@ void OfferIndex::Compact(uint64_t horizon) {
   for (uint32_t o = 0; o < versions_.size(); ++o) {
     hot_.push_back(HotOf(versions_[o]));
     PostVersion(versions_[o], o);
-    if (versions_[o].died == kAlive) live_[versions_[o].id] = o;
+    if (versions_[o].died == kAlive) live_.insert(o);
   }
   horizon_ = std::max(horizon_, horizon);
 }

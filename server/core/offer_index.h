@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -163,6 +164,24 @@ class OfferIndex {
     bool has_location = false;
   };
 
+  // The live versions' ordinals, found by offer id: a set of ordinals whose hash and equality
+  // read each one's id in versions_, so that it holds 4 bytes a live offer rather than a copy of
+  // its id. An ordinal must be in versions_ before it is inserted.
+  struct LiveHash {
+    using is_transparent = void;
+    const ChunkedVector<Version>* versions;
+    size_t operator()(absl::string_view id) const { return absl::Hash<absl::string_view>()(id); }
+    size_t operator()(uint32_t o) const { return (*this)((*versions)[o].id); }
+  };
+  struct LiveEq {
+    using is_transparent = void;
+    const ChunkedVector<Version>* versions;
+    absl::string_view IdOf(uint32_t o) const { return (*versions)[o].id; }
+    bool operator()(uint32_t a, uint32_t b) const { return a == b || IdOf(a) == IdOf(b); }
+    bool operator()(uint32_t a, absl::string_view b) const { return IdOf(a) == b; }
+    bool operator()(absl::string_view a, uint32_t b) const { return a == IdOf(b); }
+  };
+
   // Searching (offer_search.cc): the query in index terms, where its candidates come from, a
   // version that passes every filter, and what checks them.
   struct Query;
@@ -230,7 +249,8 @@ class OfferIndex {
   // The facts every search reads, in one array (a fourth of versions_'s size): the search's
   // innermost loop indexes it directly.
   std::vector<Hot> hot_ ABSL_GUARDED_BY(mu_);                             // by ordinal
-  absl::flat_hash_map<std::string, uint32_t> live_ ABSL_GUARDED_BY(mu_);  // offer id -> ordinal
+  absl::flat_hash_set<uint32_t, LiveHash, LiveEq> live_ ABSL_GUARDED_BY(mu_){
+      0, LiveHash{&versions_}, LiveEq{&versions_}};
   absl::flat_hash_map<std::string, Provider> providers_ ABSL_GUARDED_BY(mu_);
   // Posting lists by key. Most hold a handful of versions (those of a provider, a rare word), so up
   // to four are kept in the map's own slot, without an allocation of their own.
