@@ -29,6 +29,11 @@ namespace {
 constexpr size_t kMaxWaitingBatches = 2;
 constexpr size_t kMaxUnpublishedBatches = 2;
 
+// Wire tags (field number, length-delimited type) of an import's fields: one byte each.
+constexpr uint32_t kRecordsTag = (v1::ImportOffersRequest::kRecordsFieldNumber << 3) | 2;
+constexpr uint32_t kProviderTag = (v1::ImportRecord::kProviderFieldNumber << 3) | 2;
+constexpr uint32_t kOfferTag = (v1::ImportRecord::kOfferFieldNumber << 3) | 2;
+
 // Records `s` as the reason record `index` was refused: its field, when the message starts with
 // one ("offer.prices[0].unit: ..."), and the rest as the reason.
 void AddRejection(int64_t index, const std::string& id, const absl::Status& s, std::vector<v1::RejectedRecord>* out) {
@@ -116,8 +121,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       if (tag == 0) break;
       uint32_t length = 0;
       int at = 0;
-      if (tag == ((v1::ImportOffersRequest::kRecordsFieldNumber << 3) | 2) &&
-          in.ReadVarint32(&length) &&
+      if (tag == kRecordsTag && in.ReadVarint32(&length) &&
           (at = in.CurrentPosition(), in.Skip(static_cast<int>(length)))) {
         Take(absl::string_view(bytes.data() + at, length));  // parsed where it lies, not copied
       } else if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
@@ -155,8 +159,8 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
                                               static_cast<int>(bytes.size()));
     const uint32_t tag = in.ReadTag();
     uint32_t length = 0;
-    const bool provider = tag == ((v1::ImportRecord::kProviderFieldNumber << 3) | 2);
-    const bool offer = tag == ((v1::ImportRecord::kOfferFieldNumber << 3) | 2);
+    const bool provider = tag == kProviderTag;
+    const bool offer = tag == kOfferTag;
     if ((provider || offer) && in.ReadVarint32(&length) &&
         static_cast<size_t>(in.CurrentPosition()) + length == bytes.size()) {
       if (record->is_provider != provider) LetGoOfOtherKind(record);
@@ -196,8 +200,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   // batch's record of its kind (its first tag tells), whose message keeps its strings and lists.
   void Take(absl::string_view bytes) {
     int64_t position = next_position_++;
-    const bool provider = !bytes.empty() && static_cast<uint8_t>(bytes[0]) ==
-                                                ((v1::ImportRecord::kProviderFieldNumber << 3) | 2);
+    const bool provider = !bytes.empty() && static_cast<uint8_t>(bytes[0]) == kProviderTag;
     std::vector<CatalogRecord>& pool = provider ? provider_pool_ : offer_pool_;
     if (pool.empty()) {
       batch_.records.emplace_back().is_provider = provider;
