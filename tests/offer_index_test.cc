@@ -684,6 +684,55 @@ TEST_F(OfferIndexTest, ProviderChangesReachTheirOffers) {
   EXPECT_DOUBLE_EQ(45.0279, shown.location().latitude());  // inherited from the provider
 }
 
+// The index knows which providers are stored, by id, apart from every other string it holds
+// (an offer's id, a word, a commune), through a removal and a return elsewhere.
+TEST_F(OfferIndexTest, KnowsWhichProvidersAreStoredThroughRemovalAndReturn) {
+  for (const auto& [id, p] : providers_) ASSERT_TRUE(index_.HasProvider(id)) << id;
+  const v1::Offer& an_offer = offers_.begin()->second;
+  for (const std::string& not_a_provider :
+       {std::string("nowhere"), an_offer.id(), std::string("gite"),
+        providers_.begin()->second.address().insee_code(), std::string()}) {
+    EXPECT_FALSE(index_.HasProvider(not_a_provider)) << not_a_provider;
+  }
+  const v1::Provider gone = providers_.at(an_offer.provider_id());
+  absl::flat_hash_map<std::string, bool> providers = {{gone.id(), false}, {an_offer.id(), false}};
+  absl::flat_hash_map<std::string, bool> offers = {{an_offer.id(), false}, {gone.id(), false}};
+  index_.LookUpIds(&providers, &offers);
+  EXPECT_TRUE(providers[gone.id()]);
+  EXPECT_FALSE(providers[an_offer.id()]);
+  EXPECT_TRUE(offers[an_offer.id()]);
+  EXPECT_FALSE(offers[gone.id()]);
+
+  // Its offers go, then the provider: it is no longer known, and the others still are.
+  uint64_t revision = 300000;
+  std::vector<v1::Offer> its_offers;
+  for (const auto& [id, o] : offers_) {
+    if (o.provider_id() != gone.id()) continue;
+    its_offers.push_back(o);
+    index_.RemoveOffer(id, ++revision);
+  }
+  index_.RemoveProvider(gone.id(), ++revision);
+  index_.RemoveProvider("nowhere", ++revision);  // no-op
+  index_.SetRevision(revision);
+  EXPECT_FALSE(index_.HasProvider(gone.id()));
+  for (const auto& [id, p] : providers_) EXPECT_EQ(id != gone.id(), index_.HasProvider(id)) << id;
+
+  // It comes back in another commune with its offers, which are found under it and there.
+  v1::Provider back = gone;
+  back.mutable_address()->set_insee_code("15187");
+  back.mutable_address()->set_commune("Saint-Flour");
+  index_.UpsertProvider(back, ++revision);
+  for (const v1::Offer& o : its_offers) index_.UpsertOffer(o, ++revision);
+  index_.SetRevision(revision);
+  EXPECT_TRUE(index_.HasProvider(gone.id()));
+  v1::SearchOffersRequest q;
+  q.set_provider_id(gone.id());
+  q.set_insee_code("15187");
+  auto out = index_.Search(q);
+  ASSERT_OK(out);
+  EXPECT_EQ(static_cast<int64_t>(its_offers.size()), out->total_count);
+}
+
 TEST_F(OfferIndexTest, RefusesBadQueriesNamingTheField) {
   v1::SearchOffersRequest q;
   q.set_page_size(5000);

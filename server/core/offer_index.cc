@@ -93,11 +93,11 @@ double DistanceKm(double lat1, double lon1, double lat2, double lon2) {
 uint32_t OfferIndex::Intern(absl::string_view s) {
   if (s.empty()) return 0;
   auto it = strings_.find(s);
-  if (it != strings_.end()) return it->second;
+  if (it != strings_.end()) return *it;
   if (names_.empty()) names_.emplace_back();  // id 0 is the empty string
   auto id = static_cast<uint32_t>(names_.size());
-  strings_.emplace(std::string(s), id);
   names_.emplace_back(s);
+  strings_.insert(id);
   return id;
 }
 
@@ -114,7 +114,14 @@ uint32_t OfferIndex::InternWord(const std::string& w) {
 uint32_t OfferIndex::Lookup(absl::string_view s) const {
   if (s.empty()) return 0;
   auto it = strings_.find(s);
-  return it == strings_.end() ? std::numeric_limits<uint32_t>::max() : it->second;
+  return it == strings_.end() ? std::numeric_limits<uint32_t>::max() : *it;
+}
+
+const OfferIndex::Provider* OfferIndex::FindProvider(absl::string_view id) const {
+  uint32_t interned = Lookup(id);
+  if (interned >= provider_slots_.size() || provider_slots_[interned] == 0) return nullptr;
+  const Provider& p = providers_[provider_slots_[interned] - 1];
+  return p.present ? &p : nullptr;
 }
 
 void OfferIndex::Post(uint64_t key, uint32_t ordinal) { postings_[key].push_back(ordinal); }
@@ -292,6 +299,7 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
 void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision) {
   absl::MutexLock lock(&mu_);
   Provider p;
+  p.present = true;
   p.interned = Intern(provider.id());
   // Text search also finds offers by the provider's commune ("salers", "chaudes aigues").
   for (const std::string& w : TextWords(absl::StrCat(provider.name(), " ", provider.address().commune()))) {
@@ -304,19 +312,27 @@ void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision)
   p.postcode = Intern(provider.address().postcode());
   p.departement = Intern(Departement(provider.address().insee_code(), provider.address().postcode()));
   p.commune = Intern(NormalizePlaceName(provider.address().commune()));
-  auto it = providers_.find(provider.id());
-  bool changed = it != providers_.end() && !it->second.SameFacts(p);
-  providers_[provider.id()] = p;
+  if (p.interned >= provider_slots_.size()) provider_slots_.resize(p.interned + 1, 0);
+  uint32_t& slot = provider_slots_[p.interned];
+  if (slot == 0) {
+    providers_.emplace_back(std::move(p));
+    slot = static_cast<uint32_t>(providers_.size());
+    return;
+  }
+  Provider& stored = providers_[slot - 1];
+  const bool changed = stored.present && !stored.SameFacts(p);
+  stored = std::move(p);
   if (changed) {
     // New versions of its live offers, with the provider's new place and name.
-    auto posting = postings_.find(Key(kProvider, p.interned));
+    auto posting = postings_.find(Key(kProvider, stored.interned));
     if (posting != postings_.end()) {
       std::vector<uint32_t> ordinals(posting->second.begin(), posting->second.end());
       for (uint32_t o : ordinals) {
         if (versions_[o].died != kAlive) continue;
         v1::Offer offer;
         offer.ParseFromString(versions_[o].bytes);
-        AddVersion(MakeVersion(offer, p, revision, PrepareOfferText(offer), versions_[o].bytes));
+        AddVersion(
+            MakeVersion(offer, stored, revision, PrepareOfferText(offer), versions_[o].bytes));
       }
     }
   }
@@ -324,7 +340,11 @@ void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision)
 
 void OfferIndex::RemoveProvider(absl::string_view id, uint64_t revision) {
   absl::MutexLock lock(&mu_);
-  providers_.erase(std::string(id));
+  if (FindProvider(id) == nullptr) return;
+  const uint32_t interned = Lookup(id);
+  Provider& removed = providers_[provider_slots_[interned] - 1];
+  removed = Provider();  // not present; its slot stays with its id
+  removed.interned = interned;
 }
 
 void OfferIndex::UpsertOffer(const v1::Offer& offer, uint64_t revision, const OfferText* text,
@@ -335,9 +355,9 @@ void OfferIndex::UpsertOffer(const v1::Offer& offer, uint64_t revision, const Of
     text = &own;
   }
   absl::MutexLock lock(&mu_);
-  auto provider = providers_.find(offer.provider_id());
-  Provider none;
-  AddVersion(MakeVersion(offer, provider == providers_.end() ? none : provider->second, revision, *text,
+  const Provider* provider = FindProvider(offer.provider_id());
+  const Provider none;
+  AddVersion(MakeVersion(offer, provider == nullptr ? none : *provider, revision, *text,
                          std::move(bytes)));
 }
 
@@ -358,7 +378,7 @@ void OfferIndex::SetRevision(uint64_t revision) {
 
 bool OfferIndex::HasProvider(absl::string_view id) const {
   absl::ReaderMutexLock lock(&mu_);
-  return providers_.contains(id);
+  return FindProvider(id) != nullptr;
 }
 
 bool OfferIndex::HasOffer(absl::string_view id) const {
@@ -369,7 +389,7 @@ bool OfferIndex::HasOffer(absl::string_view id) const {
 void OfferIndex::LookUpIds(absl::flat_hash_map<std::string, bool>* providers,
                            absl::flat_hash_map<std::string, bool>* offers) const {
   absl::ReaderMutexLock lock(&mu_);
-  for (auto& [id, known] : *providers) known = known || providers_.contains(id);
+  for (auto& [id, known] : *providers) known = known || FindProvider(id) != nullptr;
   for (auto& [id, known] : *offers) known = known || live_.contains(absl::string_view(id));
 }
 

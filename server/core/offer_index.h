@@ -109,6 +109,7 @@ class OfferIndex {
   struct Provider {
     uint32_t interned = 0;           // its id
     std::vector<uint32_t> name_words;  // words of its name and commune
+    bool present = false;              // false once removed (its slot stays, for its id)
     bool has_location = false;
     double lat = 0, lon = 0;
     uint32_t insee = 0, postcode = 0, departement = 0, commune = 0;  // commune as NormalizePlaceName gives it
@@ -164,23 +165,29 @@ class OfferIndex {
     bool has_location = false;
   };
 
-  // The live versions' ordinals, found by offer id: a set of ordinals whose hash and equality
-  // read each one's id in versions_, so that it holds 4 bytes a live offer rather than a copy of
-  // its id. An ordinal must be in versions_ before it is inserted.
-  struct LiveHash {
+  // Sets of ordinals found by a string key held in the array the ordinals index (an offer's id in
+  // versions_, an interned string in names_): the set holds 4 bytes an element rather than a copy
+  // of its key. An ordinal must be in the array before it is inserted.
+  static absl::string_view KeyOf(const Version& v) { return v.id; }
+  static absl::string_view KeyOf(const std::string& s) { return s; }
+  template <typename T>
+  struct KeyHash {
     using is_transparent = void;
-    const ChunkedVector<Version>* versions;
-    size_t operator()(absl::string_view id) const { return absl::Hash<absl::string_view>()(id); }
-    size_t operator()(uint32_t o) const { return (*this)((*versions)[o].id); }
+    const ChunkedVector<T>* items;
+    size_t operator()(absl::string_view key) const { return absl::Hash<absl::string_view>()(key); }
+    size_t operator()(uint32_t o) const { return (*this)(KeyOf((*items)[o])); }
   };
-  struct LiveEq {
+  template <typename T>
+  struct KeyEq {
     using is_transparent = void;
-    const ChunkedVector<Version>* versions;
-    absl::string_view IdOf(uint32_t o) const { return (*versions)[o].id; }
-    bool operator()(uint32_t a, uint32_t b) const { return a == b || IdOf(a) == IdOf(b); }
-    bool operator()(uint32_t a, absl::string_view b) const { return IdOf(a) == b; }
-    bool operator()(absl::string_view a, uint32_t b) const { return a == IdOf(b); }
+    const ChunkedVector<T>* items;
+    absl::string_view Key(uint32_t o) const { return KeyOf((*items)[o]); }
+    bool operator()(uint32_t a, uint32_t b) const { return a == b || Key(a) == Key(b); }
+    bool operator()(uint32_t a, absl::string_view b) const { return Key(a) == b; }
+    bool operator()(absl::string_view a, uint32_t b) const { return a == Key(b); }
   };
+  template <typename T>
+  using KeyedSet = absl::flat_hash_set<uint32_t, KeyHash<T>, KeyEq<T>>;
 
   // Searching (offer_search.cc): the query in index terms, where its candidates come from, a
   // version that passes every filter, and what checks them.
@@ -194,6 +201,8 @@ class OfferIndex {
   // Interns a text word and records it among the words prefixes are looked up in.
   uint32_t InternWord(const std::string& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t Lookup(absl::string_view s) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The provider of that id, or nullptr when there is none (or it was removed).
+  const Provider* FindProvider(absl::string_view id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void AddVersion(Version v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Version MakeVersion(const v1::Offer& offer, const Provider& provider, uint64_t revision,
                       const OfferText& text, std::string bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -249,9 +258,13 @@ class OfferIndex {
   // The facts every search reads, in one array (a fourth of versions_'s size): the search's
   // innermost loop indexes it directly.
   std::vector<Hot> hot_ ABSL_GUARDED_BY(mu_);                             // by ordinal
-  absl::flat_hash_set<uint32_t, LiveHash, LiveEq> live_ ABSL_GUARDED_BY(mu_){
-      0, LiveHash{&versions_}, LiveEq{&versions_}};
-  absl::flat_hash_map<std::string, Provider> providers_ ABSL_GUARDED_BY(mu_);
+  // The live versions' ordinals, found by offer id.
+  KeyedSet<Version> live_ ABSL_GUARDED_BY(mu_){0, KeyHash<Version>{&versions_},
+                                               KeyEq<Version>{&versions_}};
+  // Providers in the order they were first seen; provider_slots_[interned id] is a provider's
+  // place there plus one (0: none).
+  ChunkedVector<Provider> providers_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> provider_slots_ ABSL_GUARDED_BY(mu_);
   // Posting lists by key. Most hold a handful of versions (those of a provider, a rare word), so up
   // to four are kept in the map's own slot, without an allocation of their own.
   absl::flat_hash_map<uint64_t, absl::InlinedVector<uint32_t, 4>> postings_ ABSL_GUARDED_BY(mu_);
@@ -272,8 +285,10 @@ class OfferIndex {
   absl::flat_hash_map<int, absl::flat_hash_set<int>> kind_sub_kinds_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, absl::flat_hash_set<uint64_t>> departement_cells_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, size_t> unlocated_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, uint32_t> strings_ ABSL_GUARDED_BY(mu_);  // interned
-  std::vector<std::string> names_ ABSL_GUARDED_BY(mu_);  // interned strings by id
+  // Interned strings by id (id 0 is the empty string), and the set that finds their ids.
+  ChunkedVector<std::string> names_ ABSL_GUARDED_BY(mu_);
+  KeyedSet<std::string> strings_ ABSL_GUARDED_BY(mu_){0, KeyHash<std::string>{&names_},
+                                                      KeyEq<std::string>{&names_}};
   std::set<std::string> words_ ABSL_GUARDED_BY(mu_);  // every text word, for prefix queries
   std::vector<bool> is_word_ ABSL_GUARDED_BY(mu_);     // by interned id: in words_
   // Lists reused from one version to the next while it is made and posted (under the lock).
