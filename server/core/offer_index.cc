@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 
 #include "absl/strings/match.h"
@@ -152,7 +153,7 @@ void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
     }
     lowest.emplace_back(unit, price);
   };
-  for (const auto& p : v.prices) {
+  for (const auto& p : v.prices()) {
     lower(p.unit, p.min);
     if (p.unit != 0) lower(0, p.min);
   }
@@ -233,8 +234,17 @@ void OfferIndex::AddVersion(Version v) {
   live_.insert(ordinal);
 }
 
+void OfferIndex::Version::Allocate(uint32_t prices, uint32_t open, uint32_t facts, uint32_t bytes) {
+  n_prices = prices;
+  n_open = open;
+  n_facts = facts;
+  n_bytes = bytes;
+  data.reset(new std::byte[BytesAt() + bytes]);  // aligned for any type: prices come first
+}
+
 OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provider& provider,
-                                            uint64_t revision, const OfferText& text, std::string bytes) {
+                                            uint64_t revision, const OfferText& text,
+                                            absl::string_view bytes) {
   Version v;
   v.id = offer.id();
   v.born = revision;
@@ -269,14 +279,6 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   for (auto* list : {&tags, &labels, &title_words, &body_words}) list->clear();
   for (const std::string& t : text.tags) tags.push_back(Intern(t));
   for (const std::string& l : offer.labels()) labels.push_back(Intern(l));
-  v.prices.reserve(static_cast<size_t>(offer.prices_size()));
-  for (const v1::Price& p : offer.prices()) {
-    v.prices.push_back({p.unit(), p.min_amount_cents(), p.max_amount_cents()});
-  }
-  v.open.reserve(static_cast<size_t>(offer.opening_periods_size()));
-  for (const v1::DateRange& r : offer.opening_periods()) {
-    v.open.emplace_back(DayNumber(r.start()), DayNumber(r.end()));
-  }
   for (const std::string& w : text.title_words) title_words.push_back(InternWord(w));
   for (const std::string& w : text.body_words) body_words.push_back(InternWord(w));
   body_words.insert(body_words.end(), provider.name_words.begin(), provider.name_words.end());
@@ -289,10 +291,25 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   v.n_labels = static_cast<uint16_t>(labels.size());
   v.n_title = static_cast<uint16_t>(std::min<size_t>(title_words.size(), 65535));
   title_words.resize(v.n_title);
-  v.facts.reserve(tags.size() + labels.size() + title_words.size() + body_words.size());
+  std::string serialized;
+  if (bytes.empty()) bytes = serialized = offer.SerializeAsString();
+  v.Allocate(
+      static_cast<uint32_t>(offer.prices_size()),
+      static_cast<uint32_t>(offer.opening_periods_size()),
+      static_cast<uint32_t>(tags.size() + labels.size() + title_words.size() + body_words.size()),
+      static_cast<uint32_t>(bytes.size()));
+  Version::PriceEntry* price = v.MutablePrices();
+  for (const v1::Price& p : offer.prices()) {
+    new (price++) Version::PriceEntry{p.unit(), p.min_amount_cents(), p.max_amount_cents()};
+  }
+  Version::Period* period = v.MutableOpen();
+  for (const v1::DateRange& r : offer.opening_periods()) {
+    new (period++) Version::Period(DayNumber(r.start()), DayNumber(r.end()));
+  }
+  uint32_t* fact = v.MutableFacts();
   for (auto* list : {&tags, &labels, &title_words, &body_words})
-    v.facts.insert(v.facts.end(), list->begin(), list->end());
-  v.bytes = bytes.empty() ? offer.SerializeAsString() : std::move(bytes);
+    fact = std::copy(list->begin(), list->end(), fact);
+  std::memcpy(v.MutableBytes(), bytes.data(), bytes.size());
   return v;
 }
 
@@ -330,9 +347,9 @@ void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision)
       for (uint32_t o : ordinals) {
         if (versions_[o].died != kAlive) continue;
         v1::Offer offer;
-        offer.ParseFromString(versions_[o].bytes);
-        AddVersion(
-            MakeVersion(offer, stored, revision, PrepareOfferText(offer), versions_[o].bytes));
+        const absl::string_view bytes = versions_[o].bytes();
+        offer.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+        AddVersion(MakeVersion(offer, stored, revision, PrepareOfferText(offer), bytes));
       }
     }
   }
@@ -348,7 +365,7 @@ void OfferIndex::RemoveProvider(absl::string_view id, uint64_t revision) {
 }
 
 void OfferIndex::UpsertOffer(const v1::Offer& offer, uint64_t revision, const OfferText* text,
-                             std::string bytes) {
+                             absl::string_view bytes) {
   OfferText own;
   if (text == nullptr) {
     own = PrepareOfferText(offer);  // before taking the lock
@@ -357,8 +374,7 @@ void OfferIndex::UpsertOffer(const v1::Offer& offer, uint64_t revision, const Of
   absl::MutexLock lock(&mu_);
   const Provider* provider = FindProvider(offer.provider_id());
   const Provider none;
-  AddVersion(MakeVersion(offer, provider == nullptr ? none : *provider, revision, *text,
-                         std::move(bytes)));
+  AddVersion(MakeVersion(offer, provider == nullptr ? none : *provider, revision, *text, bytes));
 }
 
 void OfferIndex::RemoveOffer(absl::string_view id, uint64_t revision) {

@@ -469,16 +469,16 @@ class OfferIndex::Checker {
     for (uint32_t l : q.labels) if (!SortedContains(v.labels(), l)) return;
     int64_t best_price = std::numeric_limits<int64_t>::max();
     int64_t top_price = -1;
-    for (const auto& p : v.prices) {
+    for (const auto& p : v.prices()) {
       if (q.price_unit != 0 && p.unit != q.price_unit) continue;
       if (q.has_price && (p.max < q.price_min || p.min > q.price_max)) continue;
       best_price = std::min(best_price, p.min);
       top_price = std::max(top_price, p.min);
     }
     if (q.has_price && top_price < 0) return;
-    if (q.has_open && !v.open.empty()) {
+    if (q.has_open && !v.open().empty()) {
       bool open = false;
-      for (const auto& [s, e] : v.open) open = open || (s <= q.open_to && e >= q.open_from);
+      for (const auto& [s, e] : v.open()) open = open || (s <= q.open_to && e >= q.open_from);
       if (!open) return;
     }
     double relevance = 0;
@@ -501,7 +501,7 @@ class OfferIndex::Checker {
         break;
       case v1::SORT_ORDER_PRICE_ASCENDING:
         if (!q.has_price) {
-          for (const auto& p : v.prices) {
+          for (const auto& p : v.prices()) {
             if (q.price_unit == 0 || p.unit == q.price_unit) best_price = std::min(best_price, p.min);
           }
         }
@@ -509,7 +509,7 @@ class OfferIndex::Checker {
         break;
       case v1::SORT_ORDER_PRICE_DESCENDING:
         if (!q.has_price) {
-          for (const auto& p : v.prices) {
+          for (const auto& p : v.prices()) {
             if (q.price_unit == 0 || p.unit == q.price_unit) top_price = std::max(top_price, p.min);
           }
         }
@@ -541,12 +541,12 @@ class OfferIndex::Checker {
         const uint32_t o = list[i + kAhead];
         __builtin_prefetch(&index_.hot_[o]);
         __builtin_prefetch(&index_.versions_[o].lat);
-        __builtin_prefetch(&index_.versions_[o].facts);
+        __builtin_prefetch(&index_.versions_[o].data);
       }
       if (i + kNear < n) {
         const Version& v = index_.versions_[list[i + kNear]];
-        __builtin_prefetch(v.facts.data());
-        __builtin_prefetch(v.prices.data());
+        __builtin_prefetch(v.data.get());  // prices, then the facts
+        __builtin_prefetch(v.facts().data());
       }
       (*this)(list[i]);
     }
@@ -874,9 +874,10 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     const Version& v = versions_[matches[i].ordinal];
     SearchOutcome::Hit hit{{}, matches[i].distance, matches[i].relevance};
     if (page->fields == kAllFields) {
-      hit.offer_bytes = v.bytes;
+      hit.offer_bytes = std::string(v.bytes());
     } else {
-      AppendFields(v.bytes, page->fields, &hit.offer_bytes);  // the index's own serialization: well-formed
+      AppendFields(v.bytes(), page->fields,
+                   &hit.offer_bytes);  // the index's own serialization: well-formed
     }
     if (v.inherited_location && (page->fields >> v1::Offer::kLocationFieldNumber & 1)) {
       // Appending a field to a serialized message sets it: show the provider's location.
