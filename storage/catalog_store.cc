@@ -257,6 +257,7 @@ CatalogStore::CatalogStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<Hand
       options_(options),
       index_(std::make_unique<OfferIndex>()),
       written_revision_(revision),
+      records_batch_(std::make_unique<rocksdb::WriteBatch>()),
       revision_(revision) {}
 
 CatalogStore::~CatalogStore() {
@@ -426,7 +427,8 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* 
   };
 
   uint64_t revision = written_revision_;
-  rocksdb::WriteBatch batch;
+  rocksdb::WriteBatch& batch = *records_batch_;
+  batch.Clear();
   for (CatalogRecord& r : *records) {  // `records` keeps its size: pointers into it stay valid
     r.status = absl::OkStatus();
     if (r.is_provider) {
@@ -472,7 +474,12 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* 
     }
   }
   if (revision == written_revision_) return 0;  // nothing to write
-  ATABLE_RETURN_IF_ERROR(WriteToDb(&batch, revision));
+  absl::Status written = WriteToDb(&batch, revision);
+  // A batch of records with large descriptions would otherwise hold its room for good.
+  constexpr size_t kMaxKeptBatchBytes = 8 << 20;
+  if (batch.GetDataSize() > kMaxKeptBatchBytes)
+    records_batch_ = std::make_unique<rocksdb::WriteBatch>();
+  ATABLE_RETURN_IF_ERROR(written);
   return revision;
 }
 

@@ -244,6 +244,8 @@ class CatalogStore {
   std::unique_ptr<OfferIndex> index_;
   mutable absl::Mutex write_mu_;
   uint64_t written_revision_ ABSL_GUARDED_BY(write_mu_);  // the last revision written to the database
+  // The batch WriteRecords fills, reused so that its buffer keeps the room it grew to.
+  std::unique_ptr<rocksdb::WriteBatch> records_batch_ ABSL_GUARDED_BY(write_mu_);
   // Batches written but not yet published (all by one pipeline) and the ids they wrote.
   mutable absl::Mutex pending_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   int pending_batches_ ABSL_GUARDED_BY(pending_mu_) = 0;
