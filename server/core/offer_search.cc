@@ -876,8 +876,8 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     if (page->fields == kAllFields) {
       hit.offer_bytes = std::string(v.bytes());
     } else {
-      AppendFields(v.bytes(), page->fields,
-                   &hit.offer_bytes);  // the index's own serialization: well-formed
+      // The index's own serialization: well-formed.
+      AppendFields(v.bytes(), page->fields, &hit.offer_bytes);
     }
     if (v.inherited_location && (page->fields >> v1::Offer::kLocationFieldNumber & 1)) {
       // Appending a field to a serialized message sets it: show the provider's location.
