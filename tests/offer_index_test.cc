@@ -731,6 +731,36 @@ TEST_F(OfferIndexTest, KnowsWhichProvidersAreStoredThroughRemovalAndReturn) {
   auto out = index_.Search(q);
   ASSERT_OK(out);
   EXPECT_EQ(static_cast<int64_t>(its_offers.size()), out->total_count);
+
+  // A provider whose id is also a word of the catalog: each stays what it is.
+  v1::SearchOffersRequest text;
+  text.set_text("gite");
+  auto before = index_.Search(text);
+  ASSERT_OK(before);
+  ASSERT_GT(before->total_count, 0);
+  v1::Provider word = back;
+  word.set_id("gite");
+  word.set_name("Ferme Zeta");
+  index_.UpsertProvider(word, ++revision);
+  v1::Offer its = its_offers[0];
+  its.set_id("zeta-1");
+  its.set_provider_id("gite");
+  its.set_title("Chambre Zeta");
+  its.clear_descriptions();
+  index_.UpsertOffer(its, ++revision);
+  index_.SetRevision(revision);
+  EXPECT_TRUE(index_.HasProvider("gite"));
+  v1::SearchOffersRequest by_provider;
+  by_provider.set_provider_id("gite");
+  out = index_.Search(by_provider);
+  ASSERT_OK(out);
+  ASSERT_EQ(1, out->total_count);
+  v1::Offer found;
+  ASSERT_TRUE(found.ParseFromString(out->hits[0].offer_bytes));
+  EXPECT_EQ("zeta-1", found.id());
+  auto after = index_.Search(text);
+  ASSERT_OK(after);
+  EXPECT_EQ(before->total_count, after->total_count);
 }
 
 TEST_F(OfferIndexTest, RefusesBadQueriesNamingTheField) {

@@ -90,16 +90,21 @@ double DistanceKm(double lat1, double lon1, double lat2, double lon2) {
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
 }
 
-
-uint32_t OfferIndex::Intern(absl::string_view s) {
+uint32_t OfferIndex::InternIn(KeyedSet<std::string>* set, absl::string_view s) {
   if (s.empty()) return 0;
-  auto it = strings_.find(s);
-  if (it != strings_.end()) return *it;
+  auto it = set->find(s);
+  if (it != set->end()) return *it;
   if (names_.empty()) names_.emplace_back();  // id 0 is the empty string
   auto id = static_cast<uint32_t>(names_.size());
   names_.emplace_back(s);
-  strings_.insert(id);
+  set->insert(id);
   return id;
+}
+
+uint32_t OfferIndex::LookupIn(const KeyedSet<std::string>& set, absl::string_view s) {
+  if (s.empty()) return 0;
+  auto it = set.find(s);
+  return it == set.end() ? std::numeric_limits<uint32_t>::max() : *it;
 }
 
 uint32_t OfferIndex::InternWord(const std::string& w) {
@@ -112,14 +117,8 @@ uint32_t OfferIndex::InternWord(const std::string& w) {
   return id;
 }
 
-uint32_t OfferIndex::Lookup(absl::string_view s) const {
-  if (s.empty()) return 0;
-  auto it = strings_.find(s);
-  return it == strings_.end() ? std::numeric_limits<uint32_t>::max() : *it;
-}
-
 const OfferIndex::Provider* OfferIndex::FindProvider(absl::string_view id) const {
-  uint32_t interned = Lookup(id);
+  uint32_t interned = LookupProvider(id);
   if (interned >= provider_slots_.size() || provider_slots_[interned] == 0) return nullptr;
   const Provider& p = providers_[provider_slots_[interned] - 1];
   return p.present ? &p : nullptr;
@@ -317,7 +316,7 @@ void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision)
   absl::MutexLock lock(&mu_);
   Provider p;
   p.present = true;
-  p.interned = Intern(provider.id());
+  p.interned = InternIn(&provider_ids_, provider.id());
   // Text search also finds offers by the provider's commune ("salers", "chaudes aigues").
   for (const std::string& w : TextWords(absl::StrCat(provider.name(), " ", provider.address().commune()))) {
     p.name_words.push_back(InternWord(w));
@@ -358,7 +357,7 @@ void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision)
 void OfferIndex::RemoveProvider(absl::string_view id, uint64_t revision) {
   absl::MutexLock lock(&mu_);
   if (FindProvider(id) == nullptr) return;
-  const uint32_t interned = Lookup(id);
+  const uint32_t interned = LookupProvider(id);
   Provider& removed = providers_[provider_slots_[interned] - 1];
   removed = Provider();  // not present; its slot stays with its id
   removed.interned = interned;

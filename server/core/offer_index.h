@@ -226,10 +226,25 @@ class OfferIndex {
   class Checker;
 
   static Hot HotOf(const Version& v);
-  uint32_t Intern(absl::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The id of `s` in `set` (adding it to names_ and the set if new); 0 for the empty string.
+  uint32_t InternIn(KeyedSet<std::string>* set, absl::string_view s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The id of `s` in `set`, 0 for the empty string, or the largest uint32_t when it is not there.
+  static uint32_t LookupIn(const KeyedSet<std::string>& set, absl::string_view s);
+  // A string of the offers' and places' vocabulary (a word, tag, label, commune, code).
+  uint32_t Intern(absl::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return InternIn(&strings_, s);
+  }
+  uint32_t Lookup(absl::string_view s) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return LookupIn(strings_, s);
+  }
+  // A provider's id (kept apart: the vocabulary's set stays small, and quick to probe, however
+  // many providers there are).
+  uint32_t LookupProvider(absl::string_view id) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return LookupIn(provider_ids_, id);
+  }
   // Interns a text word and records it among the words prefixes are looked up in.
   uint32_t InternWord(const std::string& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  uint32_t Lookup(absl::string_view s) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The provider of that id, or nullptr when there is none (or it was removed).
   const Provider* FindProvider(absl::string_view id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void AddVersion(Version v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -291,8 +306,8 @@ class OfferIndex {
   // The live versions' ordinals, found by offer id.
   KeyedSet<Version> live_ ABSL_GUARDED_BY(mu_){0, KeyHash<Version>{&versions_},
                                                KeyEq<Version>{&versions_}};
-  // Providers in the order they were first seen; provider_slots_[interned id] is a provider's
-  // place there plus one (0: none).
+  // Providers in the order they were first seen; provider_slots_[id in provider_ids_] is a
+  // provider's place there plus one (0: none).
   ChunkedVector<Provider> providers_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> provider_slots_ ABSL_GUARDED_BY(mu_);
   // Posting lists by key. Most hold a handful of versions (those of a provider, a rare word), so up
@@ -315,10 +330,13 @@ class OfferIndex {
   absl::flat_hash_map<int, absl::flat_hash_set<int>> kind_sub_kinds_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, absl::flat_hash_set<uint64_t>> departement_cells_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, size_t> unlocated_ ABSL_GUARDED_BY(mu_);
-  // Interned strings by id (id 0 is the empty string), and the set that finds their ids.
+  // Interned strings by id (id 0 is the empty string), and the sets that find their ids: the
+  // vocabulary, and providers' ids (a string may be in both, under two ids).
   ChunkedVector<std::string> names_ ABSL_GUARDED_BY(mu_);
   KeyedSet<std::string> strings_ ABSL_GUARDED_BY(mu_){0, KeyHash<std::string>{&names_},
                                                       KeyEq<std::string>{&names_}};
+  KeyedSet<std::string> provider_ids_ ABSL_GUARDED_BY(mu_){0, KeyHash<std::string>{&names_},
+                                                           KeyEq<std::string>{&names_}};
   std::set<std::string> words_ ABSL_GUARDED_BY(mu_);  // every text word, for prefix queries
   std::vector<bool> is_word_ ABSL_GUARDED_BY(mu_);     // by interned id: in words_
   // Lists reused from one version to the next while it is made and posted (under the lock).

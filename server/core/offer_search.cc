@@ -266,16 +266,16 @@ OfferIndex::Query OfferIndex::ResolveQuery(const v1::SearchOffersRequest& r) con
   }
   std::sort(q.tags_all.begin(), q.tags_all.end());
   std::sort(q.tags_any.begin(), q.tags_any.end());
-  auto exact = [&](const std::string& value, uint32_t* out) {
+  auto exact = [&](const std::string& value, const KeyedSet<std::string>& set, uint32_t* out) {
     if (value.empty()) return;
-    *out = Lookup(value);
+    *out = LookupIn(set, value);
     if (*out == Query::kUnknown || *out == 0) q.impossible = true;
   };
-  exact(r.provider_id(), &q.provider);
-  exact(r.commune().empty() ? "" : NormalizePlaceName(r.commune()), &q.commune);
-  exact(r.insee_code(), &q.insee);
-  exact(r.postcode(), &q.postcode);
-  exact(r.departement(), &q.departement);
+  exact(r.provider_id(), provider_ids_, &q.provider);
+  exact(r.commune().empty() ? "" : NormalizePlaceName(r.commune()), strings_, &q.commune);
+  exact(r.insee_code(), strings_, &q.insee);
+  exact(r.postcode(), strings_, &q.postcode);
+  exact(r.departement(), strings_, &q.departement);
   if (r.has_price()) {
     q.has_price = true;
     q.price_unit = r.price().unit();
