@@ -356,8 +356,9 @@ void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision)
 
 void OfferIndex::RemoveProvider(absl::string_view id, uint64_t revision) {
   absl::MutexLock lock(&mu_);
-  if (FindProvider(id) == nullptr) return;
-  const uint32_t interned = LookupProvider(id);
+  const Provider* p = FindProvider(id);
+  if (p == nullptr) return;
+  const uint32_t interned = p->interned;
   Provider& removed = providers_[provider_slots_[interned] - 1];
   removed = Provider();  // not present; its slot stays with its id
   removed.interned = interned;

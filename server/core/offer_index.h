@@ -109,7 +109,7 @@ class OfferIndex {
  private:
   // What the index knows of a provider.
   struct Provider {
-    uint32_t interned = 0;           // its id
+    uint32_t interned = 0;             // its id, as interned in provider_ids_
     std::vector<uint32_t> name_words;  // words of its name and commune
     bool present = false;              // false once removed (its slot stays, for its id)
     bool has_location = false;
