@@ -152,8 +152,9 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   }
 
   // Parses one ImportRecord into `record` (one of a published batch's records, or a new one), into
-  // its message when the record holds its one message alone (as clients write them); otherwise,
-  // or when the bytes are not a valid record, as a whole message, for the same outcome and errors.
+  // its message when the record holds its one message alone (as clients write them), keeping the
+  // message's bytes for the store to write as they are; otherwise, or when the bytes are not a
+  // valid record, as a whole message, for the same outcome and errors.
   absl::Status Parse(absl::string_view bytes, CatalogRecord* record) {
     google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
                                               static_cast<int>(bytes.size()));
@@ -167,8 +168,13 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       record->is_provider = provider;
       google::protobuf::Message* m =
           provider ? static_cast<google::protobuf::Message*>(&record->provider) : &record->offer;
-      if (ParseWireMessage(bytes.substr(in.CurrentPosition()), m).ok()) return absl::OkStatus();
+      const absl::string_view message = bytes.substr(in.CurrentPosition());
+      if (ParseWireMessage(message, m).ok()) {
+        record->stored_bytes.assign(message.data(), message.size());
+        return absl::OkStatus();
+      }
     }
+    record->stored_bytes.clear();  // the store serializes what this path parses
     v1::ImportRecord request;
     ATABLE_RETURN_IF_ERROR(ParseWireMessage(bytes, &request));
     switch (request.record_case()) {

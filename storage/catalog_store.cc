@@ -16,12 +16,13 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "rocksdb/db.h"
-#include "rocksdb/utilities/backup_engine.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/backup_engine.h"
 #include "rocksdb/write_batch.h"
 #include "server/core/status_macros.h"
+#include "server/core/wire.h"
 #include "storage/rocksdb_status.h"
 
 namespace atable {
@@ -109,13 +110,25 @@ bool SameContent(T a, T b) {
   return MessageDifferencer::Equals(a, b);
 }
 
+// Stamps `value` as written `now` at `revision` (its create_time kept from `stored`) and leaves
+// its stored form in `bytes`. When `bytes` holds the value as received and it came without times
+// of its own, the stamps are appended to those bytes (a parser keeps the last value of a field, so
+// they read as the stamped value); otherwise the value is serialized.
 template <typename T>
-void StampWrite(const T* stored, absl::Time now, uint64_t revision, T* value) {
+void StampWrite(const T* stored, absl::Time now, uint64_t revision, T* value, std::string* bytes) {
+  const bool append = !bytes->empty() && !value->has_create_time() && !value->has_update_time();
   google::protobuf::Timestamp ts =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
   *value->mutable_create_time() = stored != nullptr ? stored->create_time() : ts;
   *value->mutable_update_time() = ts;
   value->set_etag(EtagOf(revision));
+  if (!append) {
+    value->SerializeToString(bytes);  // into the room `bytes` has
+    return;
+  }
+  PutBytes(T::kCreateTimeFieldNumber, value->create_time().SerializeAsString(), bytes);
+  PutBytes(T::kUpdateTimeFieldNumber, value->update_time().SerializeAsString(), bytes);
+  PutBytes(T::kEtagFieldNumber, value->etag(), bytes);
 }
 
 absl::Status CheckEtag(absl::string_view kind, absl::string_view id, absl::string_view given,
@@ -441,8 +454,8 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* 
         continue;
       }
       r.outcome = stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
-      StampWrite(stored, now, ++revision, &r.provider);
-      batch.Put(cf_->providers, r.provider.id(), r.provider.SerializeAsString());
+      StampWrite(stored, now, ++revision, &r.provider, &r.stored_bytes);
+      batch.Put(cf_->providers, r.provider.id(), r.stored_bytes);
       batch.Put(cf_->changes, EncodeRevision(revision),
                 EncodeChange(ChangeRecord::Entity::kProvider, false, now, r.provider.id()));
       providers[r.provider.id()] = &r.provider;
@@ -461,12 +474,11 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* 
         continue;
       }
       r.outcome = stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
-      StampWrite(stored, now, ++revision, &r.offer);
+      StampWrite(stored, now, ++revision, &r.offer, &r.stored_bytes);
       if (stored && stored->provider_id() != r.offer.provider_id()) {
         batch.Delete(cf_->offers_by_provider, IndexKey(stored->provider_id(), r.offer.id()));
       }
       batch.Put(cf_->offers_by_provider, IndexKey(r.offer.provider_id(), r.offer.id()), "");
-      r.offer.SerializeToString(&r.stored_bytes);  // into the room a reused record has
       batch.Put(cf_->offers, r.offer.id(), r.stored_bytes);
       batch.Put(cf_->changes, EncodeRevision(revision),
                 EncodeChange(ChangeRecord::Entity::kOffer, false, now, r.offer.id()));
@@ -560,9 +572,10 @@ absl::StatusOr<Written<v1::Buyer>> CatalogStore::UpsertBuyer(const v1::Buyer& bu
   if (stored && SameContent(*stored, buyer)) return Written<v1::Buyer>{*stored, WriteOutcome::kUnchanged};
   uint64_t revision = written_revision_ + 1;
   v1::Buyer value = buyer;
-  StampWrite(stored ? &*stored : nullptr, now, revision, &value);
+  std::string bytes;
+  StampWrite(stored ? &*stored : nullptr, now, revision, &value, &bytes);
   rocksdb::WriteBatch batch;
-  batch.Put(cf_->buyers, value.id(), value.SerializeAsString());
+  batch.Put(cf_->buyers, value.id(), bytes);
   ATABLE_RETURN_IF_ERROR(Commit(&batch, revision, [] {}));
   return Written<v1::Buyer>{std::move(value), stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated};
 }

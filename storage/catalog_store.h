@@ -74,7 +74,10 @@ struct CatalogRecord {
   // Filled by CatalogStore::Write: OK or why this record was refused, and what the write did.
   absl::Status status;
   WriteOutcome outcome = WriteOutcome::kUnchanged;
-  std::string stored_bytes;  // the offer as written (for the index)
+  // Before a write, optionally: the provider or offer serialized as the caller received it (the
+  // store then appends the write's stamps rather than serializing the message again). After a
+  // write that created or updated the record: the bytes stored.
+  std::string stored_bytes;
 };
 
 struct StoreOptions {

@@ -6,8 +6,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "atable/v1/catalog.grpc.pb.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -19,6 +21,7 @@ namespace atable {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
+using google::protobuf::util::TimeUtil;
 
 class CatalogSyncTest : public ::testing::Test {
  protected:
@@ -253,6 +256,100 @@ TEST_F(CatalogSyncTest, ImportInterleavingKindsStoresEachRecordAsSent) {
   ExpectSameMaps(given_providers, providers);
   ExpectSameMaps(given_offers, offers);
   EXPECT_OK(server_->store()->VerifyIndexes());
+}
+
+// The server stores a record's bytes as they were sent with its own stamps after them: whatever
+// times and etag an imported record carries, the store, searches and the change log all show the
+// server's (first creation time, last update time, revision etag).
+TEST_F(CatalogSyncTest, ImportedRecordsCarryTheServersStamps) {
+  DemoCatalog catalog = Generated(30, 9);
+  std::map<std::string, std::vector<v1::Offer>> offers_of;
+  for (const auto& o : catalog.offers) offers_of[o.provider_id()].push_back(o);
+  v1::Provider provider;
+  std::vector<v1::Offer> offers;  // two offers of one provider
+  for (const auto& p : catalog.providers) {
+    if (offers_of[p.id()].size() < 2) continue;
+    provider = p;
+    offers.assign(offers_of[p.id()].begin(), offers_of[p.id()].begin() + 2);
+    break;
+  }
+  ASSERT_EQ(2u, offers.size());
+  google::protobuf::Timestamp long_ago;
+  long_ago.set_seconds(978307200);  // 2001-01-01
+  long_ago.set_nanos(123);
+  *provider.mutable_create_time() = long_ago;
+  *provider.mutable_update_time() = long_ago;
+  *offers[1].mutable_update_time() = long_ago;
+  const int64_t start = absl::ToUnixSeconds(absl::Now());
+  auto records_of = [&] {
+    std::vector<v1::ImportRecord> records;
+    *records.emplace_back().mutable_provider() = provider;
+    for (const v1::Offer& o : offers) *records.emplace_back().mutable_offer() = o;
+    return records;
+  };
+  ASSERT_EQ(3, Import(records_of()).created());
+
+  // Every reader's copy of the offer: GetOffer's and a search's (with the provider's location),
+  // the store's and the change log's latest (as stored).
+  auto read = [&](const std::string& id) {
+    std::vector<v1::Offer> copies(4);
+    absl::StatusOr<v1::Offer> stored = server_->store()->GetOffer(id);
+    EXPECT_OK(stored);
+    if (stored.ok()) copies[3] = *stored;
+    v1::GetOfferRequest get;
+    get.set_id(id);
+    EXPECT_TRUE(stub_->GetOffer(Context().get(), get, &copies[0]).ok());
+    v1::SearchOffersRequest q;
+    q.set_provider_id(provider.id());
+    v1::SearchOffersResponse page;
+    EXPECT_TRUE(stub_->SearchOffers(Context().get(), q, &page).ok());
+    for (const auto& r : page.results()) {
+      if (r.offer().id() == id) copies[1] = r.offer();
+    }
+    auto context = Context();
+    auto reader = stub_->ListChanges(context.get(), v1::ListChangesRequest());
+    v1::Change change;
+    while (reader->Read(&change)) {
+      if (change.has_offer() && change.offer().id() == id) copies[2] = change.offer();
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    EXPECT_TRUE(MessageDifferencer::Equals(copies[0], copies[1])) << copies[1].ShortDebugString();
+    EXPECT_TRUE(MessageDifferencer::Equals(copies[3], copies[2])) << copies[2].ShortDebugString();
+    EXPECT_EQ(copies[0].etag(), copies[3].etag());
+    return copies[0];
+  };
+  std::vector<v1::Offer> first;
+  for (const v1::Offer& o : offers) {
+    first.push_back(read(o.id()));
+    EXPECT_GE(first.back().create_time().seconds(), start) << o.id();
+    EXPECT_EQ(first.back().create_time().ShortDebugString(),
+              first.back().update_time().ShortDebugString());
+    EXPECT_FALSE(first.back().etag().empty());
+  }
+  absl::StatusOr<v1::Provider> stored_provider = server_->store()->GetProvider(provider.id());
+  ASSERT_OK(stored_provider);
+  EXPECT_GE(stored_provider->create_time().seconds(), start);
+  EXPECT_GE(stored_provider->update_time().seconds(), start);
+
+  // Updates with the stored etag: one as sent before, one as read back (every stamp set).
+  offers[0].set_title("Nouveau titre");
+  offers[0].set_etag(first[0].etag());
+  offers[1] = first[1];
+  offers[1].set_title("Autre titre");
+  *offers[1].mutable_create_time() = long_ago;
+  absl::SleepFor(absl::Milliseconds(2));
+  v1::ImportOffersResponse second = Import(records_of());
+  EXPECT_EQ(0, second.rejected()) << second.ShortDebugString();
+  EXPECT_EQ(2, second.updated());
+  for (size_t i = 0; i < offers.size(); ++i) {
+    v1::Offer now = read(offers[i].id());
+    EXPECT_EQ(offers[i].title(), now.title());
+    EXPECT_EQ(first[i].create_time().ShortDebugString(), now.create_time().ShortDebugString());
+    EXPECT_GT(TimeUtil::TimestampToNanoseconds(now.update_time()),
+              TimeUtil::TimestampToNanoseconds(first[i].update_time()));
+    EXPECT_NE(first[i].etag(), now.etag());
+    EXPECT_EQ(absl::StrCat(server_->store()->revision() - (offers.size() - 1 - i)), now.etag());
+  }
 }
 
 // Several write batches (1,000 records each) in one stream: each batch is written while the next
