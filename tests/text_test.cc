@@ -1,5 +1,10 @@
 #include "server/core/text.h"
 
+#include <iterator>
+#include <random>
+#include <string>
+
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 
 namespace atable {
@@ -12,6 +17,64 @@ TEST(TextTest, ValidatesUtf8) {
   EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));            // overlong "/"
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));        // a surrogate
   EXPECT_FALSE(IsValidUtf8("abc\xE2\x82"));         // truncated
+}
+
+// ScanText reads printable ASCII eight bytes at a time and anything else byte by byte: texts made
+// of known pieces, each at every offset from the start of a word, must read as the pieces say.
+TEST(TextTest, ScansTextAsItsPiecesSayWhereverTheyFall) {
+  struct Piece {
+    const char* bytes;
+    bool valid, blank, control, line_break;
+  };
+  const Piece pieces[] = {
+      {"a", true, false, false, false},
+      {" ", true, true, false, false},
+      {"\t", true, true, false, true},
+      {"\n", true, true, false, true},
+      {"\r", true, true, false, true},
+      {"\x01", true, false, true, false},
+      {"\x7F", true, false, true, false},
+      {"\xC3\xA9", true, false, false, false},
+      {"\xE2\x82\xAC", true, false, false, false},
+      {"\xF0\x9F\x8F\x94", true, false, false, false},
+      {"\xC3", false, false, false, false},
+      {"\xFF", false, false, false, false},
+      {"~", true, false, false, false},
+  };
+  std::mt19937 random(7);
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    TextScan want;
+    bool line_breaks = false;
+    const int n = static_cast<int>(random() % 40);
+    // Mostly printable ASCII, as catalog texts are, so that whole words of it come up; one text in
+    // four mostly white space.
+    const size_t common[2][3] = {{0, 1, 12}, {1, 1, 2}};
+    const bool spaces = round % 4 == 0;
+    for (int k = 0; k < n; ++k) {
+      const Piece& p = random() % 8 != 0 ? pieces[common[spaces][random() % 3]]
+                                         : pieces[random() % std::size(pieces)];
+      text += p.bytes;
+      if (!want.valid_utf8) continue;
+      if (!p.valid) {
+        want.valid_utf8 = false;
+        continue;
+      }
+      ++want.chars;
+      want.blank = want.blank && p.blank;
+      want.control = want.control || p.control;
+      line_breaks = line_breaks || p.line_break;
+    }
+    for (bool allow : {false, true}) {
+      const TextScan got = ScanText(text, allow);
+      ASSERT_EQ(want.valid_utf8, got.valid_utf8) << absl::CEscape(text);
+      ASSERT_EQ(want.valid_utf8, IsValidUtf8(text)) << absl::CEscape(text);
+      if (!want.valid_utf8) continue;
+      ASSERT_EQ(want.chars, got.chars) << absl::CEscape(text);
+      ASSERT_EQ(want.blank, got.blank) << absl::CEscape(text);
+      ASSERT_EQ(want.control || (!allow && line_breaks), got.control) << absl::CEscape(text);
+    }
+  }
 }
 
 TEST(TextTest, CountsCodePoints) {

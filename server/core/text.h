@@ -11,6 +11,19 @@ namespace atable {
 // Returns true iff `s` is well-formed UTF-8 (no overlong forms, no surrogates, <= U+10FFFF).
 bool IsValidUtf8(absl::string_view s);
 
+// What one reading of a text finds (see ScanText).
+struct TextScan {
+  bool valid_utf8 = true;  // false: the other facts are those of the text before the first bad byte
+  bool control = false;    // holds a control character (U+0000-U+001F, U+007F) not allowed
+  bool blank = true;       // holds nothing but spaces, tabs and line breaks
+  size_t chars = 0;        // code points
+};
+
+// Reads `s` once: whether it is well-formed UTF-8, its length in code points, whether it holds a
+// control character (tab, carriage return and line feed allowed when `allow_line_breaks`) and
+// whether it is blank. Runs of printable ASCII are read eight bytes at a time.
+TextScan ScanText(absl::string_view s, bool allow_line_breaks);
+
 // Returns true iff `s` holds a control character (U+0000-U+001F or U+007F); `s` must be UTF-8.
 bool HasControlChars(absl::string_view s);
 

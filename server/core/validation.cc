@@ -64,20 +64,13 @@ absl::Status Invalid(const Field& field, absl::string_view what) {
 // at most `max_chars` code points, and not empty when `required`.
 absl::Status CheckText(const Field& field, absl::string_view text, size_t max_chars, bool required,
                        bool multiline = false) {
-  if (!IsValidUtf8(text)) return Invalid(field, "is not valid UTF-8");
-  if (required && text.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
-    return Invalid(field, "is required");
-  }
-  size_t len = 0;  // code points: the bytes that do not continue one
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    len += (u & 0xC0) != 0x80;
-    if ((u < 0x20 || u == 0x7F) && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) {
-      return Invalid(field, "contains a control character");
-    }
-  }
-  if (len > max_chars) {
-    return Invalid(field, absl::StrCat("is ", len, " characters long, more than ", max_chars));
+  const TextScan scan = ScanText(text, multiline);
+  if (!scan.valid_utf8) return Invalid(field, "is not valid UTF-8");
+  if (required && scan.blank) return Invalid(field, "is required");
+  if (scan.control) return Invalid(field, "contains a control character");
+  if (scan.chars > max_chars) {
+    return Invalid(field,
+                   absl::StrCat("is ", scan.chars, " characters long, more than ", max_chars));
   }
   return absl::OkStatus();
 }
