@@ -78,8 +78,8 @@ TEST(TextTest, ScansTextAsItsPiecesSayWhereverTheyFall) {
 }
 
 TEST(TextTest, CountsCodePoints) {
-  EXPECT_EQ(5u, Utf8Length("épis "));
-  EXPECT_EQ(0u, Utf8Length(""));
+  EXPECT_EQ(5u, ScanText("épis ", false).chars);
+  EXPECT_EQ(0u, ScanText("", false).chars);
 }
 
 TEST(TextTest, FoldsAccentsAndCase) {

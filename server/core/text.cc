@@ -135,22 +135,6 @@ TextScan ScanText(absl::string_view s, bool allow_line_breaks) {
   return scan;
 }
 
-bool HasControlChars(absl::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) return true;
-  }
-  return false;
-}
-
-size_t Utf8Length(absl::string_view s) {
-  size_t n = 0;
-  for (char c : s) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
-
 std::string FoldAccentsLower(absl::string_view s) {
   std::string out;
   out.reserve(s.size());

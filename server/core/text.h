@@ -24,12 +24,6 @@ struct TextScan {
 // whether it is blank. Runs of printable ASCII are read eight bytes at a time.
 TextScan ScanText(absl::string_view s, bool allow_line_breaks);
 
-// Returns true iff `s` holds a control character (U+0000-U+001F or U+007F); `s` must be UTF-8.
-bool HasControlChars(absl::string_view s);
-
-// Returns the number of code points of the UTF-8 string `s`.
-size_t Utf8Length(absl::string_view s);
-
 // Returns `s` in lower case ASCII with the accents of Latin letters removed ("Gîte" -> "gite",
 // "Œuf" -> "oeuf"). Other characters are kept as they are. `s` must be UTF-8.
 std::string FoldAccentsLower(absl::string_view s);
