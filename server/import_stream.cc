@@ -55,9 +55,10 @@ void AddRejection(int64_t index, const std::string& id, const absl::Status& s, s
   }
 }
 
-// Checked records and their positions in the stream; once written, the revision they end at.
+// Checked records (the reactor's, where they lie) and their positions in the stream; once
+// written, the revision they end at.
 struct Batch {
-  std::vector<CatalogRecord> records;
+  std::vector<CatalogRecord*> records;
   std::vector<int64_t> positions;
   bool last = false;      // the stream ended after these, or the write failed
   uint64_t revision = 0;  // written, to publish (0: nothing written)
@@ -142,12 +143,34 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       spent.swap(spent_);
     }
     for (Batch& b : spent) {
-      for (CatalogRecord& r : b.records) {
-        std::vector<CatalogRecord>& pool = r.is_provider ? provider_pool_ : offer_pool_;
-        // Two batches' worth of each kind is room enough: a stream of providers, then offers,
-        // would otherwise keep every provider record in flight at the turn for nothing.
-        if (pool.size() < 2 * batch_size_) pool.push_back(std::move(r));
-      }
+      for (CatalogRecord* r : b.records) GiveBack(r);
+    }
+  }
+
+  // A record for a message of that kind: one that held one before, or a blank one.
+  CatalogRecord* Reuse(bool provider) {
+    std::vector<CatalogRecord*>& of_kind = provider ? provider_pool_ : offer_pool_;
+    std::vector<CatalogRecord*>& pool = !of_kind.empty() ? of_kind : blank_pool_;
+    if (pool.empty()) {
+      CatalogRecord* r = &records_.emplace_back();
+      r->is_provider = provider;
+      return r;
+    }
+    CatalogRecord* r = pool.back();
+    pool.pop_back();
+    return r;
+  }
+
+  // Puts a record no batch holds back among those to reuse.
+  void GiveBack(CatalogRecord* r) {
+    std::vector<CatalogRecord*>& pool = r->is_provider ? provider_pool_ : offer_pool_;
+    // Two batches' worth of each kind is room enough: a stream of providers, then offers,
+    // would otherwise keep the memory of every provider record in flight at the turn for nothing.
+    if (pool.size() < 2 * batch_size_) {
+      pool.push_back(r);
+    } else {
+      LetGo(r);
+      blank_pool_.push_back(r);
     }
   }
 
@@ -164,7 +187,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     const bool offer = tag == kOfferTag;
     if ((provider || offer) && in.ReadVarint32(&length) &&
         static_cast<size_t>(in.CurrentPosition()) + length == bytes.size()) {
-      if (record->is_provider != provider) LetGoOfOtherKind(record);
+      if (record->is_provider != provider) LetGo(record);
       record->is_provider = provider;
       google::protobuf::Message* m =
           provider ? static_cast<google::protobuf::Message*>(&record->provider) : &record->offer;
@@ -179,12 +202,12 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     ATABLE_RETURN_IF_ERROR(ParseWireMessage(bytes, &request));
     switch (request.record_case()) {
       case v1::ImportRecord::kProvider:
-        if (!record->is_provider) LetGoOfOtherKind(record);
+        if (!record->is_provider) LetGo(record);
         record->is_provider = true;
         record->provider = std::move(*request.mutable_provider());
         return absl::OkStatus();
       case v1::ImportRecord::kOffer:
-        if (record->is_provider) LetGoOfOtherKind(record);
+        if (record->is_provider) LetGo(record);
         record->is_provider = false;
         record->offer = std::move(*request.mutable_offer());
         return absl::OkStatus();
@@ -193,9 +216,9 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     }
   }
 
-  // A record about to hold a message of the other kind lets what it held go (a record keeps the
-  // memory of one kind only).
-  static void LetGoOfOtherKind(CatalogRecord* record) {
+  // Lets go of the memory a record's messages and text hold (before it holds a message of the
+  // other kind: a record keeps the memory of one kind only).
+  static void LetGo(CatalogRecord* record) {
     record->provider = v1::Provider();
     record->offer = v1::Offer();
     record->offer_text.reset();
@@ -207,14 +230,8 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void Take(absl::string_view bytes) {
     int64_t position = next_position_++;
     const bool provider = !bytes.empty() && static_cast<uint8_t>(bytes[0]) == kProviderTag;
-    std::vector<CatalogRecord>& pool = provider ? provider_pool_ : offer_pool_;
-    if (pool.empty()) {
-      batch_.records.emplace_back().is_provider = provider;
-    } else {
-      batch_.records.push_back(std::move(pool.back()));
-      pool.pop_back();
-    }
-    CatalogRecord& record = batch_.records.back();
+    batch_.records.push_back(Reuse(provider));
+    CatalogRecord& record = *batch_.records.back();
     absl::Status s = Parse(bytes, &record);
     if (!s.ok()) return Reject(position, "", s);
     record.status = absl::OkStatus();
@@ -233,9 +250,10 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     batch_.positions.push_back(position);
   }
 
-  // Refuses the record just added to the batch: it leaves the batch (and `id` is copied first).
-  void Reject(int64_t position, std::string id, const absl::Status& s) {
+  // Refuses the record just added to the batch: it leaves the batch.
+  void Reject(int64_t position, const std::string& id, const absl::Status& s) {
     AddRejection(position, id, s, &parse_rejected_);
+    GiveBack(batch_.records.back());
     batch_.records.pop_back();
   }
 
@@ -256,7 +274,8 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       }
       if (resume) StartRead(&incoming_);  // gRPC's thread left off reading: nothing else uses incoming_
       if (!batch.records.empty()) {
-        absl::StatusOr<uint64_t> written = store_->WriteUnpublished(&batch.records, absl::Now(), this);
+        absl::StatusOr<uint64_t> written =
+            store_->WriteUnpublished(batch.records, absl::Now(), this);
         if (written.ok()) {
           batch.revision = *written;
         } else {
@@ -319,7 +338,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   // Counts what the store did with each record of a written batch.
   void Count(const Batch& batch) {
     for (size_t i = 0; i < batch.records.size(); ++i) {
-      const CatalogRecord& r = batch.records[i];
+      const CatalogRecord& r = *batch.records[i];
       if (!r.status.ok()) {
         AddRejection(batch.positions[i], r.is_provider ? r.provider.id() : r.offer.id(), r.status, &written_rejected_);
         continue;
@@ -340,8 +359,10 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   // gRPC's thread (or the writer's, while reading is paused).
   grpc::ByteBuffer incoming_;
   Batch batch_;  // being filled
-  // Records of published batches, by kind, to parse into again.
-  std::vector<CatalogRecord> provider_pool_, offer_pool_;
+  // The call's records, which never move (batches and pools hold their addresses), and those no
+  // batch holds, to parse into again: by the kind of message they held, or blank.
+  std::deque<CatalogRecord> records_;
+  std::vector<CatalogRecord*> provider_pool_, offer_pool_, blank_pool_;
   int64_t next_position_ = 0;
   std::vector<v1::RejectedRecord> parse_rejected_;  // handed to the writer with the last batch
 

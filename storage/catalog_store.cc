@@ -336,9 +336,10 @@ void CatalogStore::AwaitPublished(const void* pipeline) {
   pending_mu_.Await(absl::Condition(&published));
 }
 
-CatalogStore::StoredIds CatalogStore::LookUpStored(const std::vector<CatalogRecord>& records) const {
+CatalogStore::StoredIds CatalogStore::LookUpStored(RecordBatch records) const {
   StoredIds stored;
-  for (const CatalogRecord& r : records) {
+  for (const CatalogRecord* record : records) {
+    const CatalogRecord& r = *record;
     if (r.is_provider) {
       stored.providers.emplace(r.provider.id(), false);
     } else {
@@ -366,15 +367,15 @@ absl::StatusOr<Offer> CatalogStore::GetOffer(absl::string_view id) const {
   return ReadMessage<Offer>(db_.get(), cf_->offers, "offer", id);
 }
 
-absl::Status CatalogStore::Write(std::vector<CatalogRecord>* records, absl::Time now) {
+absl::Status CatalogStore::Write(RecordBatch records, absl::Time now) {
   absl::MutexLock lock(&write_mu_);
   AwaitPublished(nullptr);
   ATABLE_ASSIGN_OR_RETURN(uint64_t revision, WriteRecords(records, now));
-  if (revision != 0) Publish(revision, [&] { IndexRecords(*records); });
+  if (revision != 0) Publish(revision, [&] { IndexRecords(records); });
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> CatalogStore::WriteUnpublished(std::vector<CatalogRecord>* records, absl::Time now,
+absl::StatusOr<uint64_t> CatalogStore::WriteUnpublished(RecordBatch records, absl::Time now,
                                                         const void* pipeline) {
   absl::MutexLock lock(&write_mu_);
   AwaitPublished(pipeline);
@@ -383,11 +384,11 @@ absl::StatusOr<uint64_t> CatalogStore::WriteUnpublished(std::vector<CatalogRecor
   absl::MutexLock pending(&pending_mu_);
   ++pending_batches_;
   pending_pipeline_ = pipeline;
-  ForEachWrittenId(*records, [&](auto* set, absl::string_view id) { set->insert(id); });
+  ForEachWrittenId(records, [&](auto* set, absl::string_view id) { set->insert(id); });
   return revision;
 }
 
-void CatalogStore::PublishWritten(const std::vector<CatalogRecord>& records, uint64_t revision) {
+void CatalogStore::PublishWritten(RecordBatch records, uint64_t revision) {
   Publish(revision, [&] { IndexRecords(records); });
   absl::MutexLock pending(&pending_mu_);
   ForEachWrittenId(records, [&](auto* set, absl::string_view id) { set->erase(id); });
@@ -395,8 +396,9 @@ void CatalogStore::PublishWritten(const std::vector<CatalogRecord>& records, uin
 }
 
 template <typename Fn>
-void CatalogStore::ForEachWrittenId(const std::vector<CatalogRecord>& records, Fn fn) {
-  for (const CatalogRecord& r : records) {
+void CatalogStore::ForEachWrittenId(RecordBatch records, Fn fn) {
+  for (const CatalogRecord* record : records) {
+    const CatalogRecord& r = *record;
     if (!r.status.ok() || r.outcome == WriteOutcome::kUnchanged) continue;
     if (r.is_provider) {
       fn(&pending_providers_, r.provider.id());
@@ -406,7 +408,7 @@ void CatalogStore::ForEachWrittenId(const std::vector<CatalogRecord>& records, F
   }
 }
 
-absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* records, absl::Time now) {
+absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::Time now) {
   // The latest version of each id this batch touches: a record written earlier in the batch, or
   // what is stored (read once), or nullptr when there is none. Which ids are stored is looked up
   // first, so only what exists is read.
@@ -427,7 +429,7 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* 
     seen.emplace(id, found);
     return found;
   };
-  const StoredIds stored_ids = LookUpStored(*records);
+  const StoredIds stored_ids = LookUpStored(records);
   auto provider_of = [&](const std::string& id) {
     return latest(providers, read_providers, cf_->providers, "provider", stored_ids.providers.at(id), id);
   };
@@ -442,7 +444,8 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* 
   uint64_t revision = written_revision_;
   rocksdb::WriteBatch& batch = *records_batch_;
   batch.Clear();
-  for (CatalogRecord& r : *records) {  // `records` keeps its size: pointers into it stay valid
+  for (CatalogRecord* record : records) {
+    CatalogRecord& r = *record;
     r.status = absl::OkStatus();
     if (r.is_provider) {
       ATABLE_ASSIGN_OR_RETURN(const Provider* stored, provider_of(r.provider.id()));
@@ -495,8 +498,9 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(std::vector<CatalogRecord>* 
   return revision;
 }
 
-void CatalogStore::IndexRecords(const std::vector<CatalogRecord>& records) {
-  for (const CatalogRecord& r : records) {
+void CatalogStore::IndexRecords(RecordBatch records) {
+  for (const CatalogRecord* record : records) {
+    const CatalogRecord& r = *record;
     if (!r.status.ok() || r.outcome == WriteOutcome::kUnchanged) continue;
     if (r.is_provider) {
       index_->UpsertProvider(r.provider, RevisionOfEtag(r.provider.etag()));
@@ -512,20 +516,22 @@ void CatalogStore::IndexRecords(const std::vector<CatalogRecord>& records) {
 }
 
 absl::StatusOr<Written<Provider>> CatalogStore::UpsertProvider(const Provider& provider, absl::Time now) {
-  std::vector<CatalogRecord> records(1);
-  records[0].is_provider = true;
-  records[0].provider = provider;
-  ATABLE_RETURN_IF_ERROR(Write(&records, now));
-  ATABLE_RETURN_IF_ERROR(records[0].status);
-  return Written<Provider>{std::move(records[0].provider), records[0].outcome};
+  CatalogRecord record;
+  record.is_provider = true;
+  record.provider = provider;
+  CatalogRecord* const records[] = {&record};
+  ATABLE_RETURN_IF_ERROR(Write(records, now));
+  ATABLE_RETURN_IF_ERROR(record.status);
+  return Written<Provider>{std::move(record.provider), record.outcome};
 }
 
 absl::StatusOr<Written<Offer>> CatalogStore::UpsertOffer(const Offer& offer, absl::Time now) {
-  std::vector<CatalogRecord> records(1);
-  records[0].offer = offer;
-  ATABLE_RETURN_IF_ERROR(Write(&records, now));
-  ATABLE_RETURN_IF_ERROR(records[0].status);
-  return Written<Offer>{std::move(records[0].offer), records[0].outcome};
+  CatalogRecord record;
+  record.offer = offer;
+  CatalogRecord* const records[] = {&record};
+  ATABLE_RETURN_IF_ERROR(Write(records, now));
+  ATABLE_RETURN_IF_ERROR(record.status);
+  return Written<Offer>{std::move(record.offer), record.outcome};
 }
 
 absl::Status CatalogStore::DeleteOffer(absl::string_view id, absl::string_view etag) {

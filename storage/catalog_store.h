@@ -23,15 +23,16 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "atable/v1/catalog.pb.h"
 #include "atable/v1/matchmaking.pb.h"
 #include "server/core/offer_index.h"
@@ -80,6 +81,10 @@ struct CatalogRecord {
   std::string stored_bytes;
 };
 
+// Records to write together, in order; the store works on them where they are (they need not be
+// contiguous, so that a caller can keep them in a pool of its own).
+using RecordBatch = absl::Span<CatalogRecord* const>;
+
 struct StoreOptions {
   // fsync the write-ahead log on every write batch (survives power loss, slower).
   bool sync = false;
@@ -126,7 +131,7 @@ class CatalogStore {
   // record gets its status (FAILED_PRECONDITION, ABORTED) and is skipped, the others are stored
   // and replaced in `records` by their stored value. Records must be validated by the caller.
   // Returns an error only if the database write itself failed (then nothing was stored).
-  absl::Status Write(std::vector<CatalogRecord>* records, absl::Time now);
+  absl::Status Write(RecordBatch records, absl::Time now);
 
   // Writes `records` to the database as Write does, but leaves publishing them (the search index,
   // revision(), the commit listeners) to PublishWritten, so that one thread can write the next
@@ -135,10 +140,10 @@ class CatalogStore {
   // passed, with that revision, to PublishWritten, in the order written, and `records` must stay
   // unchanged until then. The batches of one `pipeline` (any address that names the caller) may
   // be written ahead of their publishing; any other write waits until they are published.
-  absl::StatusOr<uint64_t> WriteUnpublished(std::vector<CatalogRecord>* records, absl::Time now,
+  absl::StatusOr<uint64_t> WriteUnpublished(RecordBatch records, absl::Time now,
                                             const void* pipeline);
   // Publishes a batch written by WriteUnpublished: from then on searches see it.
-  void PublishWritten(const std::vector<CatalogRecord>& records, uint64_t revision);
+  void PublishWritten(RecordBatch records, uint64_t revision);
 
   // Buyers: stored like providers (etag, timestamps, idempotent upserts), outside the change log.
   absl::StatusOr<Written<v1::Buyer>> UpsertBuyer(const v1::Buyer& buyer, absl::Time now);
@@ -224,10 +229,10 @@ class CatalogStore {
   void Publish(uint64_t revision, const std::function<void()>& apply);
   // Checks and writes the records (see Write); returns the revision the batch ends at, 0 if
   // nothing was written.
-  absl::StatusOr<uint64_t> WriteRecords(std::vector<CatalogRecord>* records, absl::Time now)
+  absl::StatusOr<uint64_t> WriteRecords(RecordBatch records, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Applies written records to the index.
-  void IndexRecords(const std::vector<CatalogRecord>& records);
+  void IndexRecords(RecordBatch records);
   // Waits until no batch written by another writer than `pipeline` (nullptr: any) awaits publishing.
   void AwaitPublished(const void* pipeline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Which providers and offers `records` name (their own ids, and their offers' providers) are
@@ -235,10 +240,10 @@ class CatalogStore {
   struct StoredIds {
     absl::flat_hash_map<std::string, bool> providers, offers;  // copies: records change as they are written
   };
-  StoredIds LookUpStored(const std::vector<CatalogRecord>& records) const;
+  StoredIds LookUpStored(RecordBatch records) const;
   // Calls `fn(pending set, id)` for each record of a written batch that changed the store.
   template <typename Fn>
-  void ForEachWrittenId(const std::vector<CatalogRecord>& records, Fn fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pending_mu_);
+  void ForEachWrittenId(RecordBatch records, Fn fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pending_mu_);
   absl::Status LoadIndex();
 
   std::unique_ptr<rocksdb::DB> db_;

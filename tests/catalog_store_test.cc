@@ -235,7 +235,8 @@ TEST_F(CatalogStoreTest, BatchesWrittenAheadArePublishedInOrderBeforeOtherWrites
   };
   const int pipeline = 0;
   std::vector<CatalogRecord> first = {record_of(MakeProvider("p")), record_of(MakeOffer("o1", "p"))};
-  auto r1 = store_->WriteUnpublished(&first, kT1, &pipeline);
+  std::vector<CatalogRecord*> first_batch = {&first[0], &first[1]};
+  auto r1 = store_->WriteUnpublished(first_batch, kT1, &pipeline);
   ASSERT_OK(r1);
   EXPECT_EQ(2u, *r1);
   EXPECT_EQ(0u, store_->revision());
@@ -248,7 +249,8 @@ TEST_F(CatalogStoreTest, BatchesWrittenAheadArePublishedInOrderBeforeOtherWrites
   changed.set_title("Renamed");
   std::vector<CatalogRecord> second = {record_of(MakeOffer("o2", "p")), record_of(changed),
                                        record_of(MakeOffer("o3", "nobody"))};
-  auto r2 = store_->WriteUnpublished(&second, kT2, &pipeline);
+  std::vector<CatalogRecord*> second_batch = {&second[0], &second[1], &second[2]};
+  auto r2 = store_->WriteUnpublished(second_batch, kT2, &pipeline);
   ASSERT_OK(r2);
   EXPECT_EQ(4u, *r2);
   EXPECT_EQ(WriteOutcome::kCreated, second[0].outcome);
@@ -263,11 +265,11 @@ TEST_F(CatalogStoreTest, BatchesWrittenAheadArePublishedInOrderBeforeOtherWrites
   });
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_FALSE(other_done);
-  store_->PublishWritten(first, *r1);
+  store_->PublishWritten(first_batch, *r1);
   EXPECT_EQ(2u, store_->revision());
   EXPECT_EQ(1u, search_all());
   EXPECT_EQ("1 put p:p, 2 put o:o1", Changes());
-  store_->PublishWritten(second, *r2);
+  store_->PublishWritten(second_batch, *r2);
   other.join();
   EXPECT_TRUE(other_done);
   EXPECT_EQ(5u, store_->revision());

@@ -157,10 +157,11 @@ TEST_F(CatalogSyncTest, ImportCountsAndRejectsRecordByRecordAndIsIdempotent) {
 }
 
 // The server parses each record where it lies in the message, into records it reuses once their
-// batch is published; a record written with more than its one message (an unknown field here) is
-// read as a whole instead, and a refused one names its field either way.
+// batch is published (more providers than it keeps records of that kind for, so that some records
+// let go of a provider's memory and take offers); a record written with more than its one message
+// (an unknown field here) is read as a whole instead, and a refused one names its field either way.
 TEST_F(CatalogSyncTest, ImportStoresEachRecordAsSentWhateverItsEncoding) {
-  DemoCatalog catalog = Generated(2000, 6);
+  DemoCatalog catalog = Generated(3500, 6);
   std::vector<v1::ImportRecord> records = Records(catalog);
   ASSERT_GT(catalog.offers.size(), 3000u);  // offers parsed into records of published batches
   const size_t first_offer = catalog.providers.size();
