@@ -110,24 +110,34 @@ bool SameContent(T a, T b) {
   return MessageDifferencer::Equals(a, b);
 }
 
-// Stamps `value` as written `now` at `revision` (its create_time kept from `stored`) and leaves
-// its stored form in `bytes`. When `bytes` holds the value as received and it came without times
-// of its own, the stamps are appended to those bytes (a parser keeps the last value of a field, so
-// they read as the stamped value); otherwise the value is serialized.
+// The time of a write as protobuf holds and writes it, worked out once for all the records of a
+// batch.
+struct WriteTime {
+  explicit WriteTime(absl::Time now)
+      : timestamp(google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now))),
+        serialized(timestamp.SerializeAsString()) {}
+  google::protobuf::Timestamp timestamp;
+  std::string serialized;
+};
+
+// Stamps `value` as written at `time` and `revision` (its create_time kept from `stored`) and
+// leaves its stored form in `bytes`. When `bytes` holds the value as received and it came without
+// times of its own, the stamps are appended to those bytes (a parser keeps the last value of a
+// field, so they read as the stamped value); otherwise the value is serialized.
 template <typename T>
-void StampWrite(const T* stored, absl::Time now, uint64_t revision, T* value, std::string* bytes) {
+void StampWrite(const T* stored, const WriteTime& time, uint64_t revision, T* value,
+                std::string* bytes) {
   const bool append = !bytes->empty() && !value->has_create_time() && !value->has_update_time();
-  google::protobuf::Timestamp ts =
-      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
-  *value->mutable_create_time() = stored != nullptr ? stored->create_time() : ts;
-  *value->mutable_update_time() = ts;
+  *value->mutable_create_time() = stored != nullptr ? stored->create_time() : time.timestamp;
+  *value->mutable_update_time() = time.timestamp;
   value->set_etag(EtagOf(revision));
   if (!append) {
     value->SerializeToString(bytes);  // into the room `bytes` has
     return;
   }
-  PutBytes(T::kCreateTimeFieldNumber, value->create_time().SerializeAsString(), bytes);
-  PutBytes(T::kUpdateTimeFieldNumber, value->update_time().SerializeAsString(), bytes);
+  PutBytes(T::kCreateTimeFieldNumber,
+           stored != nullptr ? stored->create_time().SerializeAsString() : time.serialized, bytes);
+  PutBytes(T::kUpdateTimeFieldNumber, time.serialized, bytes);
   PutBytes(T::kEtagFieldNumber, value->etag(), bytes);
 }
 
@@ -442,6 +452,7 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::T
   };
 
   uint64_t revision = written_revision_;
+  const WriteTime write_time(now);
   rocksdb::WriteBatch& batch = *records_batch_;
   batch.Clear();
   for (CatalogRecord* record : records) {
@@ -457,7 +468,7 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::T
         continue;
       }
       r.outcome = stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
-      StampWrite(stored, now, ++revision, &r.provider, &r.stored_bytes);
+      StampWrite(stored, write_time, ++revision, &r.provider, &r.stored_bytes);
       batch.Put(cf_->providers, r.provider.id(), r.stored_bytes);
       batch.Put(cf_->changes, EncodeRevision(revision),
                 EncodeChange(ChangeRecord::Entity::kProvider, false, now, r.provider.id()));
@@ -477,7 +488,7 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::T
         continue;
       }
       r.outcome = stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
-      StampWrite(stored, now, ++revision, &r.offer, &r.stored_bytes);
+      StampWrite(stored, write_time, ++revision, &r.offer, &r.stored_bytes);
       if (stored && stored->provider_id() != r.offer.provider_id()) {
         batch.Delete(cf_->offers_by_provider, IndexKey(stored->provider_id(), r.offer.id()));
       }
@@ -579,7 +590,7 @@ absl::StatusOr<Written<v1::Buyer>> CatalogStore::UpsertBuyer(const v1::Buyer& bu
   uint64_t revision = written_revision_ + 1;
   v1::Buyer value = buyer;
   std::string bytes;
-  StampWrite(stored ? &*stored : nullptr, now, revision, &value, &bytes);
+  StampWrite(stored ? &*stored : nullptr, WriteTime(now), revision, &value, &bytes);
   rocksdb::WriteBatch batch;
   batch.Put(cf_->buyers, value.id(), bytes);
   ATABLE_RETURN_IF_ERROR(Commit(&batch, revision, [] {}));
