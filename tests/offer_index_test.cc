@@ -359,6 +359,37 @@ TEST(TextWordsTest, SplitsFoldedTextIntoWordsWithoutStopWords) {
   EXPECT_TRUE(TextWords(" de la, et... ").empty());
 }
 
+// An offer's tags and words are pieces of one folded text; the words of one text (a title, each
+// description) do not run on into the next, and an OfferText prepared again holds the second
+// offer's alone.
+TEST(OfferTextTest, HoldsAnOffersTagsAndWordsAsPiecesOfOneFoldedText) {
+  auto pieces = [](const OfferText& text, const std::vector<OfferText::Piece>& list) {
+    std::vector<std::string> out;
+    for (OfferText::Piece p : list) out.emplace_back(text[p]);
+    return out;
+  };
+  v1::Offer offer;
+  offer.add_tags("Randonnée");
+  offer.add_tags("vtt");
+  offer.set_title("Gîte de l'Aubrac");
+  (*offer.mutable_descriptions())["fr"] = "Séjour au calme";
+  (*offer.mutable_descriptions())["en"] = "Quiet stay";
+  OfferText text;
+  PrepareOfferText(offer, &text);
+  EXPECT_EQ((std::vector<std::string>{"randonnee", "vtt"}), pieces(text, text.tags));
+  EXPECT_EQ((std::vector<std::string>{"gite", "aubrac"}), pieces(text, text.title_words));
+  std::vector<std::string> body = pieces(text, text.body_words);
+  std::sort(body.begin(), body.end());
+  EXPECT_EQ((std::vector<std::string>{"calme", "quiet", "sejour", "stay"}), body);
+
+  v1::Offer other;
+  other.set_title("Ferme");
+  PrepareOfferText(other, &text);
+  EXPECT_TRUE(text.tags.empty());
+  EXPECT_EQ((std::vector<std::string>{"ferme"}), pieces(text, text.title_words));
+  EXPECT_TRUE(text.body_words.empty());
+}
+
 // Relevance: a query word weighs its idf in a description and twice that in a title, and the last
 // word also matches as a prefix, each variant with its own idf; an offer weighs its best variant.
 TEST_F(OfferIndexTest, RelevanceWeighsTheBestVariantOfEachWord) {

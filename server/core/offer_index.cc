@@ -35,24 +35,32 @@ bool IsStopWord(absl::string_view w) {
   return false;
 }
 
+// Letters, digits and bytes of other scripts (>= 0x80) make words; any other byte parts them.
+bool InWord(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
+}
+
+// Calls `emit(at, size)` for each word of `folded` (accent-free lower case text), stop words left
+// out; `at` counts from `offset`.
+template <typename Emit>
+void ForEachWord(absl::string_view folded, size_t offset, Emit emit) {
+  size_t i = 0;
+  while (i < folded.size()) {
+    while (i < folded.size() && !InWord(folded[i])) ++i;
+    size_t start = i;
+    while (i < folded.size() && InWord(folded[i])) ++i;
+    absl::string_view w(folded.data() + start, i - start);
+    if (!w.empty() && !IsStopWord(w)) emit(offset + start, w.size());
+  }
+}
+
 }  // namespace
 
 void AppendTextWords(absl::string_view text, std::vector<std::string>* words) {
   const std::string folded = FoldAccentsLower(text);
-  // Letters, digits and bytes of other scripts (>= 0x80) make words; any other byte parts them.
-  auto in_word = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           static_cast<unsigned char>(c) >= 0x80;
-  };
   words->reserve(words->size() + folded.size() / 6 + 1);  // words average 5-6 letters and a space
-  size_t i = 0;
-  while (i < folded.size()) {
-    while (i < folded.size() && !in_word(folded[i])) ++i;
-    size_t start = i;
-    while (i < folded.size() && in_word(folded[i])) ++i;
-    absl::string_view w(folded.data() + start, i - start);
-    if (!w.empty() && !IsStopWord(w)) words->emplace_back(w);
-  }
+  ForEachWord(folded, 0,
+              [&](size_t at, size_t size) { words->emplace_back(folded.data() + at, size); });
 }
 
 std::vector<std::string> TextWords(absl::string_view text) {
@@ -68,16 +76,29 @@ OfferText PrepareOfferText(const v1::Offer& offer) {
 }
 
 void PrepareOfferText(const v1::Offer& offer, OfferText* text) {
+  text->folded.clear();
   text->tags.clear();
   text->title_words.clear();
   text->body_words.clear();
-  for (const std::string& t : offer.tags()) text->tags.push_back(FoldAccentsLower(t));
-  AppendTextWords(offer.title(), &text->title_words);
-  size_t bytes = 0;
-  for (const auto& [lang, description] : offer.descriptions()) bytes += description.size();
-  text->body_words.reserve(bytes / 6 + 1);
+  std::string& folded = text->folded;
+  // Each text is folded onto the end of `folded` and its words found there (in it alone).
+  auto fold = [&](absl::string_view s) {
+    const size_t at = folded.size();
+    AppendFoldedLower(s, &folded);
+    return at;
+  };
+  auto words_into = [&](size_t at, std::vector<OfferText::Piece>* out) {
+    ForEachWord(absl::string_view(folded).substr(at), at, [&](size_t start, size_t size) {
+      out->push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(size)});
+    });
+  };
+  for (const std::string& t : offer.tags()) {
+    const size_t at = fold(t);
+    text->tags.push_back({static_cast<uint32_t>(at), static_cast<uint32_t>(folded.size() - at)});
+  }
+  words_into(fold(offer.title()), &text->title_words);
   for (const auto& [lang, description] : offer.descriptions()) {
-    AppendTextWords(description, &text->body_words);
+    words_into(fold(description), &text->body_words);
   }
 }
 
@@ -107,12 +128,12 @@ uint32_t OfferIndex::LookupIn(const KeyedSet<std::string>& set, absl::string_vie
   return it == set.end() ? std::numeric_limits<uint32_t>::max() : *it;
 }
 
-uint32_t OfferIndex::InternWord(const std::string& w) {
+uint32_t OfferIndex::InternWord(absl::string_view w) {
   uint32_t id = Intern(w);
   if (id >= is_word_.size()) is_word_.resize(id + 1, false);
   if (!is_word_[id]) {  // first time as a word (it may be known as a tag already)
     is_word_[id] = true;
-    words_.insert(w);
+    words_.emplace(w);
   }
   return id;
 }
@@ -276,10 +297,10 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   std::vector<uint32_t>& title_words = scratch_.title_words;
   std::vector<uint32_t>& body_words = scratch_.body_words;
   for (auto* list : {&tags, &labels, &title_words, &body_words}) list->clear();
-  for (const std::string& t : text.tags) tags.push_back(Intern(t));
+  for (OfferText::Piece t : text.tags) tags.push_back(Intern(text[t]));
   for (const std::string& l : offer.labels()) labels.push_back(Intern(l));
-  for (const std::string& w : text.title_words) title_words.push_back(InternWord(w));
-  for (const std::string& w : text.body_words) body_words.push_back(InternWord(w));
+  for (OfferText::Piece w : text.title_words) title_words.push_back(InternWord(text[w]));
+  for (OfferText::Piece w : text.body_words) body_words.push_back(InternWord(text[w]));
   body_words.insert(body_words.end(), provider.name_words.begin(), provider.name_words.end());
   for (auto* list : {&tags, &labels, &title_words, &body_words}) {
     std::sort(list->begin(), list->end());

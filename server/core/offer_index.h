@@ -55,11 +55,17 @@ struct SearchOutcome {
 };
 
 // The words and tags of an offer as the index reads them, worked out without the index's lock so
-// that an import can prepare them on another thread than the one writing.
+// that an import can prepare them on another thread than the one writing. Each is a piece of one
+// accent-free lower-case text, so that an OfferText reused from offer to offer allocates nothing.
 struct OfferText {
-  std::vector<std::string> tags;         // accent-free lower case
-  std::vector<std::string> title_words;  // TextWords of the title
-  std::vector<std::string> body_words;   // TextWords of every description
+  struct Piece {
+    uint32_t at = 0, size = 0;  // in `folded`
+  };
+  std::string folded;              // the tags, the title and the descriptions, folded
+  std::vector<Piece> tags;         // each tag
+  std::vector<Piece> title_words;  // TextWords of the title
+  std::vector<Piece> body_words;   // TextWords of every description
+  absl::string_view operator[](Piece p) const { return {folded.data() + p.at, p.size}; }
 };
 OfferText PrepareOfferText(const v1::Offer& offer);
 // The same into `text`, whose lists keep the room they had (for a caller that reuses them).
@@ -244,7 +250,7 @@ class OfferIndex {
     return LookupIn(provider_ids_, id);
   }
   // Interns a text word and records it among the words prefixes are looked up in.
-  uint32_t InternWord(const std::string& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint32_t InternWord(absl::string_view w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The provider of that id, or nullptr when there is none (or it was removed).
   const Provider* FindProvider(absl::string_view id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void AddVersion(Version v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -137,7 +137,13 @@ TextScan ScanText(absl::string_view s, bool allow_line_breaks) {
 
 std::string FoldAccentsLower(absl::string_view s) {
   std::string out;
-  out.reserve(s.size());
+  AppendFoldedLower(s, &out);
+  return out;
+}
+
+void AppendFoldedLower(absl::string_view s, std::string* to) {
+  std::string& out = *to;
+  out.reserve(out.size() + s.size());
   size_t i = 0;
   while (i < s.size()) {
     size_t start = i;
@@ -160,7 +166,6 @@ std::string FoldAccentsLower(absl::string_view s) {
     }
     if (!AppendFolded(cp, &out)) out.append(s.data() + start, i - start);
   }
-  return out;
 }
 
 std::string NormalizePlaceName(absl::string_view s) {

@@ -27,6 +27,8 @@ TextScan ScanText(absl::string_view s, bool allow_line_breaks);
 // Returns `s` in lower case ASCII with the accents of Latin letters removed ("Gîte" -> "gite",
 // "Œuf" -> "oeuf"). Other characters are kept as they are. `s` must be UTF-8.
 std::string FoldAccentsLower(absl::string_view s);
+// The same, appended to `out`.
+void AppendFoldedLower(absl::string_view s, std::string* out);
 
 // Returns the place name `s` normalised as La Poste writes commune names: upper case ASCII, no
 // accents, hyphens and apostrophes as spaces, "SAINT"/"SAINTE" as "ST"/"STE", single spaces
