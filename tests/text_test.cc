@@ -77,6 +77,21 @@ TEST(TextTest, ScansTextAsItsPiecesSayWhereverTheyFall) {
   }
 }
 
+// ASCII is lowered eight bytes at a time: every ASCII byte, at every offset, lowers as one alone
+// does (only 'A'-'Z' change).
+TEST(TextTest, LowersEveryAsciiByteWhereverItFalls) {
+  std::string ascii;
+  for (int c = 0; c < 0x80; ++c) ascii.push_back(static_cast<char>(c));
+  for (size_t shift = 0; shift < 8; ++shift) {
+    const std::string text = std::string(shift, 'Q') + ascii + "Z";
+    std::string want = text;
+    for (char& c : want) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    EXPECT_EQ(want, FoldAccentsLower(text)) << shift;
+  }
+}
+
 TEST(TextTest, CountsCodePoints) {
   EXPECT_EQ(5u, ScanText("épis ", false).chars);
   EXPECT_EQ(0u, ScanText("", false).chars);

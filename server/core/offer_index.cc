@@ -1,6 +1,7 @@
 #include "server/core/offer_index.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -36,9 +37,13 @@ bool IsStopWord(absl::string_view w) {
 }
 
 // Letters, digits and bytes of other scripts (>= 0x80) make words; any other byte parts them.
-bool InWord(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
-}
+constexpr std::array<bool, 256> kWordBytes = [] {
+  std::array<bool, 256> word{};
+  for (int c = 0; c < 256; ++c)
+    word[c] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+  return word;
+}();
+bool InWord(char c) { return kWordBytes[static_cast<unsigned char>(c)]; }
 
 // Calls `emit(at, size)` for each word of `folded` (accent-free lower case text), stop words left
 // out; `at` counts from `offset`.

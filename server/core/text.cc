@@ -151,9 +151,16 @@ void AppendFoldedLower(absl::string_view s, std::string* to) {
     while (i + 8 <= s.size() && (LoadWord(s.data() + i) & kHighBits) == 0) i += 8;
     while (i < s.size() && static_cast<uint8_t>(s[i]) < 0x80) ++i;
     if (i > start) {
-      size_t at = out.size();
+      size_t k = out.size();
       out.append(s.data() + start, i - start);
-      for (size_t k = at; k < out.size(); ++k) {
+      for (; k + 8 <= out.size(); k += 8) {  // eight at a time: 'A'-'Z' gain 0x20
+        uint64_t w = LoadWord(out.data() + k);
+        const uint64_t upper =
+            ((w + kEveryByte * (0x80 - 'A')) ^ (w + kEveryByte * (0x80 - 'Z' - 1))) & kHighBits;
+        w += upper >> 2;
+        std::memcpy(out.data() + k, &w, sizeof(w));
+      }
+      for (; k < out.size(); ++k) {
         if (out[k] >= 'A' && out[k] <= 'Z') out[k] = static_cast<char>(out[k] - 'A' + 'a');
       }
       continue;
