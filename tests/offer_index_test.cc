@@ -357,6 +357,10 @@ TEST(TextWordsTest, SplitsFoldedTextIntoWordsWithoutStopWords) {
             TextWords("Ελλάδα-x"));  // other scripts kept as they are
   EXPECT_TRUE(TextWords("").empty());
   EXPECT_TRUE(TextWords(" de la, et... ").empty());
+  // Every stop word, and words of one to four letters that are not.
+  EXPECT_TRUE(TextWords("A au aux d de des du en et l la le les un une the of and").empty());
+  EXPECT_EQ((std::vector<std::string>{"an", "as", "auxe", "e", "ex", "lo", "uns", "ofs", "x", "0"}),
+            TextWords("an as auxe e ex lo uns ofs x 0"));
 }
 
 // An offer's tags and words are pieces of one folded text; the words of one text (a title, each

@@ -26,14 +26,39 @@ std::string Departement(absl::string_view insee, absl::string_view postcode) {
   return std::string(code.substr(0, 2));
 }
 
+// A word of at most three bytes as one number (its bytes in order from the lowest), for a switch.
+constexpr uint32_t ShortWord(absl::string_view w) {
+  uint32_t packed = 0;
+  for (size_t i = 0; i < w.size(); ++i)
+    packed |= static_cast<uint32_t>(static_cast<uint8_t>(w[i])) << (8 * i);
+  return packed;
+}
+
 bool IsStopWord(absl::string_view w) {
-  static constexpr absl::string_view kStop[] = {"a",  "au", "aux", "d",  "de", "des", "du", "en",  "et",
-                                                "l",  "la", "le",  "les", "un", "une", "the", "of", "and"};
-  if (w.size() > 3) return false;
-  for (absl::string_view s : kStop) {
-    if (s == w) return true;
+  if (w.empty() || w.size() > 3) return false;
+  switch (ShortWord(w)) {  // words hold no zero byte, so each size packs apart
+    case ShortWord("a"):
+    case ShortWord("au"):
+    case ShortWord("aux"):
+    case ShortWord("d"):
+    case ShortWord("de"):
+    case ShortWord("des"):
+    case ShortWord("du"):
+    case ShortWord("en"):
+    case ShortWord("et"):
+    case ShortWord("l"):
+    case ShortWord("la"):
+    case ShortWord("le"):
+    case ShortWord("les"):
+    case ShortWord("un"):
+    case ShortWord("une"):
+    case ShortWord("the"):
+    case ShortWord("of"):
+    case ShortWord("and"):
+      return true;
+    default:
+      return false;
   }
-  return false;
 }
 
 // Letters, digits and bytes of other scripts (>= 0x80) make words; any other byte parts them.
