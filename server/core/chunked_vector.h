@@ -5,15 +5,17 @@
 // vector would allocate twice its size, move every element and free the old array. At a million
 // versions that doubling writes about as many fresh pages again as the array holds, and a fresh
 // page is one of the dearest things a thread can touch (the kernel zeroes it on first write).
-// Elements keep their address for as long as they are held. Not thread-safe.
+// Elements keep their address for as long as they are held. Blocks of a megabyte or more are
+// mapped in huge pages (large_memory.h). Not thread-safe.
 #ifndef ATABLE_SERVER_CORE_CHUNKED_VECTOR_H_
 #define ATABLE_SERVER_CORE_CHUNKED_VECTOR_H_
 
 #include <cstddef>
 #include <memory>
-#include <new>
 #include <utility>
 #include <vector>
+
+#include "server/core/large_memory.h"
 
 namespace atable {
 
@@ -49,8 +51,7 @@ class ChunkedVector {
     if ((size_ & (kBlockSize - 1)) == 0 && (size_ >> kShift) == blocks_.size()) {
       // Raw storage: elements are constructed one by one as they are appended, so the pages of
       // a block are written only as the block fills.
-      blocks_.emplace_back(
-          static_cast<T*>(::operator new (kBlockSize * sizeof(T), std::align_val_t{alignof(T)})));
+      blocks_.emplace_back(static_cast<T*>(AllocateLarge(kBlockSize * sizeof(T), alignof(T))));
     }
     T* slot = &blocks_[size_ >> kShift][size_ & (kBlockSize - 1)];
     new (slot) T(std::forward<Args>(args)...);
@@ -70,7 +71,7 @@ class ChunkedVector {
 
  private:
   struct FreeBlock {
-    void operator()(T* block) const { ::operator delete (block, std::align_val_t{alignof(T)}); }
+    void operator()(T* block) const { FreeLarge(block, kBlockSize * sizeof(T), alignof(T)); }
   };
   std::vector<std::unique_ptr<T[], FreeBlock>> blocks_;
   size_t size_ = 0;

@@ -31,6 +31,7 @@
 #include "absl/types/span.h"
 #include "atable/v1/catalog.pb.h"
 #include "server/core/chunked_vector.h"
+#include "server/core/large_memory.h"
 
 namespace atable {
 
@@ -222,7 +223,7 @@ class OfferIndex {
     bool operator()(absl::string_view a, uint32_t b) const { return a == Key(b); }
   };
   template <typename T>
-  using KeyedSet = absl::flat_hash_set<uint32_t, KeyHash<T>, KeyEq<T>>;
+  using KeyedSet = absl::flat_hash_set<uint32_t, KeyHash<T>, KeyEq<T>, LargeAllocator<uint32_t>>;
 
   // Searching (offer_search.cc): the query in index terms, where its candidates come from, a
   // version that passes every filter, and what checks them.
@@ -308,17 +309,20 @@ class OfferIndex {
   ChunkedVector<Version> versions_ ABSL_GUARDED_BY(mu_);                  // by ordinal
   // The facts every search reads, in one array (64 bytes a version, against 152 in versions_): the
   // search's innermost loop indexes it directly.
-  std::vector<Hot> hot_ ABSL_GUARDED_BY(mu_);                             // by ordinal
+  std::vector<Hot, LargeAllocator<Hot>> hot_ ABSL_GUARDED_BY(mu_);  // by ordinal
   // The live versions' ordinals, found by offer id.
   KeyedSet<Version> live_ ABSL_GUARDED_BY(mu_){0, KeyHash<Version>{&versions_},
                                                KeyEq<Version>{&versions_}};
   // Providers in the order they were first seen; provider_slots_[id in provider_ids_] is a
   // provider's place there plus one (0: none).
   ChunkedVector<Provider> providers_ ABSL_GUARDED_BY(mu_);
-  std::vector<uint32_t> provider_slots_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t, LargeAllocator<uint32_t>> provider_slots_ ABSL_GUARDED_BY(mu_);
   // Posting lists by key. Most hold a handful of versions (those of a provider, a rare word), so up
   // to four are kept in the map's own slot, without an allocation of their own.
-  absl::flat_hash_map<uint64_t, absl::InlinedVector<uint32_t, 4>> postings_ ABSL_GUARDED_BY(mu_);
+  using PostingList = absl::InlinedVector<uint32_t, 4>;
+  absl::flat_hash_map<uint64_t, PostingList, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
+                      LargeAllocator<std::pair<const uint64_t, PostingList>>>
+      postings_ ABSL_GUARDED_BY(mu_);
   // Price-ordered lists: per (sub-kind, price unit, map cell), the located versions with a price in
   // that unit by their lowest one (unit 0: any unit), cheapest first; the map cells where each
   // département has versions; how many versions of each département have no location.
