@@ -284,12 +284,13 @@ void OfferIndex::AddVersion(Version v) {
   live_.insert(ordinal);
 }
 
-void OfferIndex::Version::Allocate(uint32_t prices, uint32_t open, uint32_t facts, uint32_t bytes) {
+void OfferIndex::Version::Allocate(BlockPool* pool, uint32_t prices, uint32_t open, uint32_t facts,
+                                   uint32_t bytes) {
   n_prices = prices;
   n_open = open;
   n_facts = facts;
   n_bytes = bytes;
-  data.reset(new std::byte[BytesAt() + bytes]);  // aligned for any type: prices come first
+  data = pool->Allocate(DataBytes());  // aligned on 16 bytes: prices come first
 }
 
 OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provider& provider,
@@ -344,7 +345,7 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   std::string serialized;
   if (bytes.empty()) bytes = serialized = offer.SerializeAsString();
   v.Allocate(
-      static_cast<uint32_t>(offer.prices_size()),
+      &pool_, static_cast<uint32_t>(offer.prices_size()),
       static_cast<uint32_t>(offer.opening_periods_size()),
       static_cast<uint32_t>(tags.size() + labels.size() + title_words.size() + body_words.size()),
       static_cast<uint32_t>(bytes.size()));
@@ -481,7 +482,10 @@ void OfferIndex::Compact(uint64_t horizon) {
   size_t dead = 0;
   for (size_t o = 0; o < versions_.size(); ++o) {
     Version& v = versions_[o];
-    if (v.died != kAlive && v.died <= horizon) continue;
+    if (v.died != kAlive && v.died <= horizon) {
+      pool_.Free(v.data, v.DataBytes());
+      continue;
+    }
     if (v.died != kAlive) ++dead;
     kept.emplace_back(std::move(v));
   }

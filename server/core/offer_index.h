@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "atable/v1/catalog.pb.h"
+#include "server/core/block_pool.h"
 #include "server/core/chunked_vector.h"
 #include "server/core/large_memory.h"
 
@@ -129,8 +130,15 @@ class OfferIndex {
   };
 
   // One version of an offer: its searchable facts and its stored bytes. Its lists and bytes share
-  // one allocation, made once (a version never changes but for `died`).
+  // one block of the index's pool, allocated once (a version never changes but for `died`) and
+  // given back by the index when it drops the version.
   struct Version {
+    Version() = default;
+    Version(Version&&) = default;
+    Version& operator=(Version&&) = default;
+    Version(const Version&) = delete;
+    Version& operator=(const Version&) = delete;
+
     struct PriceEntry {
       int unit;
       int64_t min, max;
@@ -150,28 +158,30 @@ class OfferIndex {
     // In this order: prices, opening periods, facts (interned ids, each list sorted and unique:
     // tags, labels, title words, then the other words: descriptions, provider name and commune),
     // and the offer as stored.
-    std::unique_ptr<std::byte[]> data;
+    std::byte* data = nullptr;  // in the index's pool, DataBytes() long
     uint32_t n_prices = 0, n_open = 0, n_facts = 0, n_bytes = 0;
     uint16_t n_tags = 0, n_labels = 0, n_title = 0;
 
-    // Allocates `data` for lists and bytes of these sizes, to be filled through the Mutable views.
-    void Allocate(uint32_t prices, uint32_t open, uint32_t facts, uint32_t bytes);
-    PriceEntry* MutablePrices() { return reinterpret_cast<PriceEntry*>(data.get()); }
-    Period* MutableOpen() { return reinterpret_cast<Period*>(data.get() + OpenAt()); }
-    uint32_t* MutableFacts() { return reinterpret_cast<uint32_t*>(data.get() + FactsAt()); }
-    char* MutableBytes() { return reinterpret_cast<char*>(data.get() + BytesAt()); }
+    // Allocates `data` from `pool` for lists and bytes of these sizes, to be filled through the
+    // Mutable views.
+    void Allocate(BlockPool* pool, uint32_t prices, uint32_t open, uint32_t facts, uint32_t bytes);
+    size_t DataBytes() const { return BytesAt() + n_bytes; }
+    PriceEntry* MutablePrices() { return reinterpret_cast<PriceEntry*>(data); }
+    Period* MutableOpen() { return reinterpret_cast<Period*>(data + OpenAt()); }
+    uint32_t* MutableFacts() { return reinterpret_cast<uint32_t*>(data + FactsAt()); }
+    char* MutableBytes() { return reinterpret_cast<char*>(data + BytesAt()); }
 
     absl::Span<const PriceEntry> prices() const {
-      return {reinterpret_cast<const PriceEntry*>(data.get()), n_prices};
+      return {reinterpret_cast<const PriceEntry*>(data), n_prices};
     }
     absl::Span<const Period> open() const {
-      return {reinterpret_cast<const Period*>(data.get() + OpenAt()), n_open};
+      return {reinterpret_cast<const Period*>(data + OpenAt()), n_open};
     }
     absl::Span<const uint32_t> facts() const {
-      return {reinterpret_cast<const uint32_t*>(data.get() + FactsAt()), n_facts};
+      return {reinterpret_cast<const uint32_t*>(data + FactsAt()), n_facts};
     }
     absl::string_view bytes() const {
-      return {reinterpret_cast<const char*>(data.get() + BytesAt()), n_bytes};
+      return {reinterpret_cast<const char*>(data + BytesAt()), n_bytes};
     }
     absl::Span<const uint32_t> tags() const { return facts().subspan(0, n_tags); }
     absl::Span<const uint32_t> labels() const { return facts().subspan(n_tags, n_labels); }
@@ -306,6 +316,7 @@ class OfferIndex {
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
+  BlockPool pool_ ABSL_GUARDED_BY(mu_);  // versions' lists and bytes
   ChunkedVector<Version> versions_ ABSL_GUARDED_BY(mu_);                  // by ordinal
   // The facts every search reads, in one array (64 bytes a version, against 152 in versions_): the
   // search's innermost loop indexes it directly.

@@ -545,7 +545,7 @@ class OfferIndex::Checker {
       }
       if (i + kNear < n) {
         const Version& v = index_.versions_[list[i + kNear]];
-        __builtin_prefetch(v.data.get());  // prices, then the facts
+        __builtin_prefetch(v.data);  // prices, then the facts
         __builtin_prefetch(v.facts().data());
       }
       (*this)(list[i]);
