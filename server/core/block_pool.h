@@ -23,7 +23,7 @@ class BlockPool {
   BlockPool(const BlockPool&) = delete;
   BlockPool& operator=(const BlockPool&) = delete;
 
-  // A block of at least `bytes` (more than 0), aligned on kAlignment.
+  // A block of at least `bytes` (0 is served as 1), aligned on kAlignment.
   std::byte* Allocate(size_t bytes);
   // Gives back a block that Allocate(bytes) returned.
   void Free(std::byte* block, size_t bytes);
