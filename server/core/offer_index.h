@@ -295,6 +295,15 @@ class OfferIndex {
   // False when the query does not suit them (then the caller reads every match).
   bool FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const Checker& check,
                         std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Asks for the memory a check of version `ordinal` reads first (its facts in hot_, its version's
+  // coordinates and data pointer), so that it arrives while other work goes on.
+  void PrefetchChecked(uint32_t ordinal) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The non-empty lists of `lists` (priced_ or by_id_) of each sub-kind and cell, for that unit or
+  // level, their first entries already asked for.
+  template <typename List>
+  static std::vector<const List*> FindLists(const absl::flat_hash_map<uint64_t, List>& lists,
+                                            const std::vector<int>& sub_kinds, int unit_or_level,
+                                            const std::vector<uint64_t>& cells);
   // The sub-kinds and cells whose id lists hold every possible match of the query; false when
   // there are none such (no kind or sub-kind, or no cells: see OrderedCells).
   bool IdListSources(const Query& q, const std::vector<uint64_t>& near_cells, std::vector<int>* sub_kinds,

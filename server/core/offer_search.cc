@@ -404,6 +404,12 @@ void OfferIndex::PlanSources(const Query& q, Plan* plan) const {
   }
 }
 
+void OfferIndex::PrefetchChecked(uint32_t ordinal) const {
+  __builtin_prefetch(&hot_[ordinal]);
+  __builtin_prefetch(&versions_[ordinal].lat);
+  __builtin_prefetch(&versions_[ordinal].data);
+}
+
 // Checks every filter of the query on a version, the packed facts first and the rest of the
 // version last, and records each version that passes as a match with its sort key.
 class OfferIndex::Checker {
@@ -537,12 +543,7 @@ class OfferIndex::Checker {
     constexpr size_t kAhead = 16, kNear = 6;
     const size_t n = list.size();
     for (size_t i = 0; i < n; ++i) {
-      if (i + kAhead < n) {
-        const uint32_t o = list[i + kAhead];
-        __builtin_prefetch(&index_.hot_[o]);
-        __builtin_prefetch(&index_.versions_[o].lat);
-        __builtin_prefetch(&index_.versions_[o].data);
-      }
+      if (i + kAhead < n) index_.PrefetchChecked(list[i + kAhead]);
       if (i + kNear < n) {
         const Version& v = index_.versions_[list[i + kNear]];
         __builtin_prefetch(v.data);  // prices, then the facts
@@ -589,6 +590,31 @@ class OfferIndex::Checker {
   int64_t* checked_;
 };
 
+template <typename List>
+std::vector<const List*> OfferIndex::FindLists(const absl::flat_hash_map<uint64_t, List>& lists,
+                                               const std::vector<int>& sub_kinds, int unit_or_level,
+                                               const std::vector<uint64_t>& cells) {
+  // Hundreds of lists for a wide circle or a département, each a few cache misses away (the
+  // map's slot, then the list's first entries): each step is asked of every list before the
+  // next step reads any, so that the misses overlap instead of following one another.
+  std::vector<uint64_t> keys;
+  keys.reserve(sub_kinds.size() * cells.size());
+  for (int sub_kind : sub_kinds) {
+    for (uint64_t cell : cells) keys.push_back(OrderedKey(sub_kind, unit_or_level, cell));
+  }
+  for (uint64_t key : keys) lists.prefetch(key);
+  std::vector<const List*> found;
+  found.reserve(keys.size());
+  for (uint64_t key : keys) {
+    auto it = lists.find(key);
+    if (it == lists.end() || it->second.empty()) continue;
+    found.push_back(&it->second);
+    __builtin_prefetch(it->second.data());
+    __builtin_prefetch(reinterpret_cast<const char*>(it->second.data()) + 64);
+  }
+  return found;
+}
+
 bool OfferIndex::OrderedCells(const Query& q, const std::vector<uint64_t>& near_cells,
                               std::vector<uint64_t>* cells) const {
   cells->clear();
@@ -618,12 +644,8 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
   };
   auto later = [](const Head& a, const Head& b) { return a.price > b.price; };
   std::vector<Head> heads;
-  for (int sub_kind : q.sub_kinds) {
-    for (uint64_t cell : cells) {
-      auto it = priced_.find(OrderedKey(sub_kind, q.price_unit, cell));
-      if (it == priced_.end() || it->second.empty()) continue;
-      heads.push_back({it->second.front().price, it->second.data(), it->second.data() + it->second.size()});
-    }
+  for (const std::vector<Priced>* list : FindLists(priced_, q.sub_kinds, q.price_unit, cells)) {
+    heads.push_back({list->front().price, list->data(), list->data() + list->size()});
   }
   std::make_heap(heads.begin(), heads.end(), later);
   const size_t wanted = static_cast<size_t>(page_size) + 1;
@@ -655,7 +677,10 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
       heads.pop_back();
     } else {
       head.price = head.at->price;
-      __builtin_prefetch(&hot_[head.at->ordinal]);  // checked when this list's turn comes again
+      // This list's next turn finds its next entries, and the facts and version of the one it
+      // will check, on their way (unless the group is too big for it: it is passed over then).
+      if (head.end - head.at > 4) __builtin_prefetch(head.at + 4);
+      if (q.persons <= 0 || head.at->max_persons >= q.persons) PrefetchChecked(head.at->ordinal);
       std::push_heap(heads.begin(), heads.end(), later);
     }
   }
@@ -686,19 +711,20 @@ void OfferIndex::MergeIdLists(const std::vector<int>& sub_kinds, const std::vect
   };
   auto later = [](const Head& a, const Head& b) { return *a.id > *b.id; };
   std::vector<Head> heads;
-  for (int sub_kind : sub_kinds) {
-    for (uint64_t cell : cells) {
-      auto it = by_id_.find(OrderedKey(sub_kind, level, cell));
-      if (it == by_id_.end()) continue;
-      const std::vector<uint32_t>& ids = it->second;
-      auto from = after_id.empty() ? ids.begin()
-                                   : std::upper_bound(ids.begin(), ids.end(), after_id, [&](const std::string& id, uint32_t o) {
-                                       return id < versions_[o].id;
-                                     });
-      if (from == ids.end()) continue;
-      heads.push_back({&versions_[*from].id, &*from, ids.data() + ids.size()});
-    }
+  for (const std::vector<uint32_t>* ids : FindLists(by_id_, sub_kinds, level, cells)) {
+    auto from = after_id.empty() ? ids->begin()
+                                 : std::upper_bound(ids->begin(), ids->end(), after_id,
+                                                    [&](const std::string& id, uint32_t o) {
+                                                      return id < versions_[o].id;
+                                                    });
+    if (from == ids->end()) continue;
+    heads.push_back({nullptr, &*from, ids->data() + ids->size()});
+    __builtin_prefetch(&versions_[*from].id);
   }
+  // Each head's id (a version, then the id's own bytes: two cache misses), read once every
+  // head's version is on its way.
+  for (Head& head : heads) head.id = &versions_[*head.at].id;
+  for (const Head& head : heads) __builtin_prefetch(head.id->data());
   std::make_heap(heads.begin(), heads.end(), later);
   while (!heads.empty() && matches->size() < wanted) {
     std::pop_heap(heads.begin(), heads.end(), later);
@@ -708,6 +734,9 @@ void OfferIndex::MergeIdLists(const std::vector<int>& sub_kinds, const std::vect
       heads.pop_back();
     } else {
       head.id = &versions_[*head.at].id;
+      // Checked at this list's next turn, which reads the version after it for its id.
+      PrefetchChecked(*head.at);
+      if (head.at + 1 != head.end) __builtin_prefetch(&versions_[head.at[1]].id);
       std::push_heap(heads.begin(), heads.end(), later);
     }
   }
