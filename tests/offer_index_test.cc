@@ -719,6 +719,36 @@ TEST_F(OfferIndexTest, ProviderChangesReachTheirOffers) {
   EXPECT_DOUBLE_EQ(45.0279, shown.location().latitude());  // inherited from the provider
 }
 
+// An offer and then its provider's change, published together (one import batch): the provider's
+// new place and name reach the offer written just before.
+TEST_F(OfferIndexTest, ProviderChangesReachOffersOfTheSameBatch) {
+  v1::Provider p = catalog_.providers[0];
+  v1::Offer o = offers_.begin()->second;
+  o.set_id("written-just-before");
+  o.set_provider_id(p.id());
+  o.clear_location();
+  index_.UpsertOffer(o, 50000);
+  p.set_name("Zygomatique Aventures");
+  p.mutable_location()->set_latitude(45.0279);
+  p.mutable_location()->set_longitude(3.0832);
+  index_.UpsertProvider(p, 50001);
+  index_.SetRevision(50001);
+  v1::SearchOffersRequest q;
+  q.set_text("zygomatique");
+  auto out = index_.Search(q);
+  ASSERT_OK(out);
+  std::vector<std::string> ids;
+  for (const auto& hit : out->hits) {
+    v1::Offer shown;
+    ASSERT_TRUE(shown.ParseFromString(hit.offer_bytes));
+    ids.push_back(shown.id());
+    if (shown.id() == o.id()) {
+      EXPECT_DOUBLE_EQ(45.0279, shown.location().latitude());
+    }
+  }
+  EXPECT_NE(std::find(ids.begin(), ids.end(), o.id()), ids.end());
+}
+
 // The index knows which providers are stored, by id, apart from every other string it holds
 // (an offer's id, a word, a commune), through a removal and a return elsewhere.
 TEST_F(OfferIndexTest, KnowsWhichProvidersAreStoredThroughRemovalAndReturn) {
