@@ -147,10 +147,12 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     }
   }
 
-  // A record for a message of that kind: one that held one before, or a blank one.
+  // A record for a message of that kind: one that held one before, else one that held the other
+  // kind (Parse lets go of its message first), else a new one. So the call keeps no more records
+  // than its batches in flight hold at once, and none is let go of while its kind keeps coming.
   CatalogRecord* Reuse(bool provider) {
     std::vector<CatalogRecord*>& of_kind = provider ? provider_pool_ : offer_pool_;
-    std::vector<CatalogRecord*>& pool = !of_kind.empty() ? of_kind : blank_pool_;
+    std::vector<CatalogRecord*>& pool = !of_kind.empty() ? of_kind : provider ? offer_pool_ : provider_pool_;
     if (pool.empty()) {
       CatalogRecord* r = &records_.emplace_back();
       r->is_provider = provider;
@@ -162,17 +164,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   }
 
   // Puts a record no batch holds back among those to reuse.
-  void GiveBack(CatalogRecord* r) {
-    std::vector<CatalogRecord*>& pool = r->is_provider ? provider_pool_ : offer_pool_;
-    // Two batches' worth of each kind is room enough: a stream of providers, then offers,
-    // would otherwise keep the memory of every provider record in flight at the turn for nothing.
-    if (pool.size() < 2 * batch_size_) {
-      pool.push_back(r);
-    } else {
-      LetGo(r);
-      blank_pool_.push_back(r);
-    }
-  }
+  void GiveBack(CatalogRecord* r) { (r->is_provider ? provider_pool_ : offer_pool_).push_back(r); }
 
   // Parses one ImportRecord into `record` (one of a published batch's records, or a new one), into
   // its message when the record holds its one message alone (as clients write them), keeping the
@@ -360,9 +352,9 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   grpc::ByteBuffer incoming_;
   Batch batch_;  // being filled
   // The call's records, which never move (batches and pools hold their addresses), and those no
-  // batch holds, to parse into again: by the kind of message they held, or blank.
+  // batch holds, to parse into again, by the kind of message they hold.
   std::deque<CatalogRecord> records_;
-  std::vector<CatalogRecord*> provider_pool_, offer_pool_, blank_pool_;
+  std::vector<CatalogRecord*> provider_pool_, offer_pool_;
   int64_t next_position_ = 0;
   std::vector<v1::RejectedRecord> parse_rejected_;  // handed to the writer with the last batch
 
