@@ -574,8 +574,8 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
   };
   double sums[3] = {0, 0, 0};
   for (size_t i = 0; i < mix.size(); ++i) {
-    int64_t matches = 0, checked = 0;
-    double with_total = median_us(requests[i], &matches);
+    int64_t matches = 0, checked = 0, checked_all = 0;
+    double with_total = median_us(requests[i], &matches, &checked_all);
     double first_page = median_us(first_pages[i], nullptr, &checked);
     double listing = median_us(listing_pages[i], nullptr);
     if (with_total < 0 || first_page < 0 || listing < 0) {
@@ -583,8 +583,9 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
     }
     std::printf(
         "%-40s matches %7lld  p50 %7.0f us (first page without total %7.0f us, "
-        "listing fields %7.0f us)  first page checked %lld\n",
+        "listing fields %7.0f us)  checked %lld (%.0f ns each), first page %lld\n",
         mix[i].name.c_str(), static_cast<long long>(matches), with_total, first_page, listing,
+        static_cast<long long>(checked_all), 1e3 * with_total / static_cast<double>(std::max<int64_t>(1, checked_all)),
         static_cast<long long>(checked));
     sums[0] += with_total, sums[1] += first_page, sums[2] += listing;
   }
