@@ -1,0 +1,50 @@
+#include "server/core/helper_thread.h"
+
+#include <utility>
+
+namespace atable {
+
+HelperThread::~HelperThread() {
+  std::thread thread;
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &HelperThread::Idle));
+    stopping_ = true;
+    thread = std::move(thread_);
+  }
+  if (thread.joinable()) thread.join();
+}
+
+bool HelperThread::TryStart(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  if (taken_ || stopping_) return false;
+  taken_ = true;
+  task_ = std::move(task);
+  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  return true;
+}
+
+void HelperThread::Wait() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &HelperThread::Idle));
+  taken_ = false;
+}
+
+void HelperThread::Run() {
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    mu_.Await(absl::Condition(
+        +[](HelperThread* h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) { return h->stopping_ || bool(h->task_); },
+        this));
+    if (!task_) return;  // stopping
+    std::function<void()> task = std::move(task_);
+    task_ = nullptr;
+    running_ = true;
+    mu_.Unlock();
+    task();
+    mu_.Lock();
+    running_ = false;
+  }
+}
+
+}  // namespace atable
