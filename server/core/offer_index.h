@@ -32,6 +32,7 @@
 #include "atable/v1/catalog.pb.h"
 #include "server/core/block_pool.h"
 #include "server/core/chunked_vector.h"
+#include "server/core/helper_thread.h"
 #include "server/core/large_memory.h"
 
 namespace atable {
@@ -285,6 +286,10 @@ class OfferIndex {
   // Checks every candidate of the plan (each version of its smallest source, or those also in
   // the second smallest when the smallest is large; every version when no filter has a list).
   void CheckPlanned(const Plan& plan, const Checker& check) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Checks the versions of `parts`, lists of ordinals taken in turn; when they are many, shares
+  // them with helper_ if it is free.
+  void CheckParts(absl::Span<const absl::Span<const uint32_t>> parts, const Checker& check) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Counts of the matches per kind, sub-kind, tag, commune and classification (top 50 each).
   std::vector<v1::Facet> Facets(const std::vector<Match>& matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The map cells whose ordered lists hold every possible match of the query (its circle, or its
@@ -377,6 +382,8 @@ class OfferIndex {
   uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t horizon_ ABSL_GUARDED_BY(mu_) = 0;  // walks older than this are gone
   size_t dead_ ABSL_GUARDED_BY(mu_) = 0;
+  // Takes half of a search's candidates when it is free (see CheckParts).
+  mutable HelperThread helper_;
 };
 
 // Splits text into the words the index knows: accent-free lower case letters and digits, French
