@@ -25,8 +25,15 @@ bool HelperThread::TryStart(std::function<void()> task) {
 }
 
 void HelperThread::Wait() {
+  std::function<void()> not_taken_up;
+  {
+    absl::MutexLock lock(&mu_);
+    not_taken_up = std::move(task_);
+    task_ = nullptr;
+    mu_.Await(absl::Condition(this, &HelperThread::Idle));
+  }
+  if (not_taken_up) not_taken_up();
   absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(this, &HelperThread::Idle));
   taken_ = false;
 }
 

@@ -25,7 +25,8 @@ class HelperThread {
   // false at once if the helper is taken by another caller. A caller that got true must call
   // Wait() before it starts another task or lets go of what the task reads.
   bool TryStart(std::function<void()> task);
-  // Waits until the task of this caller's last successful TryStart has run, and frees the helper.
+  // Returns once the task of this caller's last successful TryStart has run, and frees the
+  // helper. A task the helper thread has not taken up yet runs on the calling thread instead.
   void Wait();
 
  private:

@@ -1,6 +1,7 @@
 // OfferIndex::Search: checks the request, resolves its values to the index's ids, plans it from
 // its most selective source, checks every filter on each candidate, and cuts the page.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <numeric>
 #include <queue>
@@ -836,18 +837,24 @@ void OfferIndex::CheckParts(absl::Span<const absl::Span<const uint32_t>> parts, 
       at += part.size();
     }
   };
-  // Checking is waiting for memory: the helper thread's core waits for the second half alongside.
-  // Below a few thousand candidates (a few hundred microseconds), waking it costs more than it
-  // saves.
-  constexpr size_t kShareFrom = 4096;
+  // Checking is waiting for memory: the helper thread's core waits for other candidates
+  // alongside. Below a few thousand candidates (a few hundred microseconds), waking it costs more
+  // than it saves. Both threads take the candidates in runs, each the next run not yet taken, so
+  // that a helper that starts late (its core busy) or runs slower takes fewer.
+  constexpr size_t kShareFrom = 4096, kRun = 1024;
   if (total >= kShareFrom) {
+    std::atomic<size_t> next{0};
+    auto check_runs = [&](const Checker& checker) {
+      for (size_t from = next.fetch_add(kRun); from < total; from = next.fetch_add(kRun)) {
+        check_range(from, std::min(total, from + kRun), checker);
+      }
+    };
     std::vector<Match> helper_matches;
     int64_t helper_checked = 0;
     const Checker helper_check = check.Into(&helper_matches, &helper_checked);
-    const size_t half = total / 2;
     // The helper reads the index under this thread's reader lock, held until Wait() returns.
-    if (helper_.TryStart([&] { check_range(half, total, helper_check); })) {
-      check_range(0, half, check);
+    if (helper_.TryStart([&] { check_runs(helper_check); })) {
+      check_runs(check);
       helper_.Wait();
       check.Add(helper_matches, helper_checked);
       return;
