@@ -1,5 +1,6 @@
 #include "server/core/helper_thread.h"
 
+#include <system_error>
 #include <utility>
 
 namespace atable {
@@ -18,9 +19,15 @@ HelperThread::~HelperThread() {
 bool HelperThread::TryStart(std::function<void()> task) {
   absl::MutexLock lock(&mu_);
   if (taken_ || stopping_) return false;
+  if (!thread_.joinable()) {
+    try {
+      thread_ = std::thread([this] { Run(); });
+    } catch (const std::system_error&) {  // out of threads: the caller does the work itself
+      return false;
+    }
+  }
   taken_ = true;
   task_ = std::move(task);
-  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
   return true;
 }
 

@@ -22,7 +22,7 @@ class HelperThread {
   ~HelperThread();
 
   // Starts `task` on the helper thread (started at the first call) and returns true, or returns
-  // false at once if the helper is taken by another caller. A caller that got true must call
+  // false at once if the helper is taken by another caller (or its thread cannot be started). A caller that got true must call
   // Wait() before it starts another task or lets go of what the task reads.
   bool TryStart(std::function<void()> task);
   // Returns once the task of this caller's last successful TryStart has run, and frees the
