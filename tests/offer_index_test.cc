@@ -628,20 +628,45 @@ TEST_F(OfferIndexTest, CountsFacets) {
   q.set_include_facets(true);
   auto out = index_.Search(q);
   ASSERT_OK(out);
-  std::map<std::string, int64_t> sub_kinds, tags;
+  std::map<std::string, int64_t> sub_kinds, tags, communes, levels;
   int64_t lodging = 0;
   for (const auto& [id, o] : offers_) {
     if (o.kind() != v1::OFFER_KIND_LODGING) continue;
     ++lodging;
     ++sub_kinds[v1::OfferSubKind_Name(o.sub_kind())];
     for (const auto& t : o.tags()) ++tags[t];
+    ++communes[providers_[o.provider_id()].address().insee_code()];
+    ++levels[absl::StrCat(o.classification().level())];
   }
   std::map<std::string, std::map<std::string, int64_t>> facets;
-  for (const auto& f : out->facets) for (const auto& c : f.counts()) facets[f.name()][c.value()] = c.count();
+  for (const auto& f : out->facets) {
+    for (int i = 0; i < f.counts_size(); ++i) {
+      facets[f.name()][f.counts(i).value()] = f.counts(i).count();
+      if (i > 0) {  // by count, then by value
+        const v1::FacetCount &before = f.counts(i - 1), &c = f.counts(i);
+        EXPECT_TRUE(before.count() > c.count() || (before.count() == c.count() && before.value() < c.value()))
+            << f.name() << " " << i;
+      }
+    }
+  }
   EXPECT_EQ(lodging, facets["kind"]["OFFER_KIND_LODGING"]);
   EXPECT_EQ(1u, facets["kind"].size());
   EXPECT_EQ(sub_kinds, facets["sub_kind"]);
   EXPECT_EQ(tags, facets["tag"]);
+  EXPECT_EQ(levels, facets["classification"]);
+  // Communes: the 50 most frequent.
+  ASSERT_GT(communes.size(), 50u);
+  ASSERT_EQ(50u, facets["commune"].size());
+  int64_t least_shown = lodging;
+  for (const auto& [insee, count] : facets["commune"]) {
+    EXPECT_EQ(communes[insee], count) << insee;
+    least_shown = std::min(least_shown, count);
+  }
+  for (const auto& [insee, count] : communes) {
+    if (facets["commune"].count(insee) == 0) {
+      EXPECT_LE(count, least_shown) << insee;
+    }
+  }
 }
 
 TEST_F(OfferIndexTest, PagesReadTheCatalogAsOfTheFirstPage) {
