@@ -47,6 +47,7 @@ ABSL_FLAG(std::string, data_dir, "/tmp/atable-bench-data", "Data folder of the s
 ABSL_FLAG(std::string, only, "", "Run only the mix's queries whose name contains this");
 ABSL_FLAG(bool, in_process, false,
           "Only time OfferIndex::Search on an index built in this process (no server, no gRPC)");
+ABSL_FLAG(bool, facets, false, "Ask for the facet counts wherever the mix asks for the total count");
 ABSL_FLAG(std::string, pg, "", "libpq connection string of an empty PostgreSQL database; empty: skip");
 
 namespace atable {
@@ -480,15 +481,17 @@ void RunPostgres(const DemoCatalog& catalog, const std::vector<MixQuery>& mix, d
 }
 #endif
 
-// Each query of the mix three ways: with the total count (every match read); as a first page
-// without it (read in price order and stopped early where the query allows); and as that page
-// carrying the fields a partner's result list shows (read_mask) instead of whole offers.
+// Each query of the mix three ways: with the total count (every match read; with --facets, the
+// facet counts too, atable only); as a first page without it (read in price order and stopped
+// early where the query allows); and as that page carrying the fields a partner's result list
+// shows (read_mask) instead of whole offers.
 void MixRequests(const std::vector<MixQuery>& mix, std::vector<v1::SearchOffersRequest>* requests,
                  std::vector<v1::SearchOffersRequest>* first_pages,
                  std::vector<v1::SearchOffersRequest>* listing_pages) {
   for (const auto& m : mix) {
     requests->push_back(ToRequest(m));
     first_pages->push_back(requests->back());
+    if (absl::GetFlag(FLAGS_facets)) requests->back().set_include_facets(true);
     first_pages->back().set_skip_total_count(true);
     listing_pages->push_back(first_pages->back());
     for (const char* field : {"id", "provider_id", "kind", "sub_kind", "title", "capacity", "prices",
