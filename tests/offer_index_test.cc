@@ -357,6 +357,24 @@ TEST_F(LargeOfferIndexTest, ChecksSharedWithTheHelperThreadMatchBruteForce) {
   ASSERT_OK(alone);
   EXPECT_EQ(lodging, alone->candidates);
   EXPECT_EQ(lodging, alone->total_count);
+  // Facets of the matches both threads found.
+  v1::SearchOffersRequest with_facets = queries[0];
+  with_facets.set_include_facets(true);
+  absl::StatusOr<SearchOutcome> faceted = index_.Search(with_facets);
+  ASSERT_OK(faceted);
+  std::map<std::string, int64_t> sub_kinds, got_sub_kinds;
+  for (const auto& [id, o] : offers_) {
+    if (o.kind() == v1::OFFER_KIND_LODGING) ++sub_kinds[v1::OfferSubKind_Name(o.sub_kind())];
+  }
+  int64_t got_lodging = 0;
+  for (const auto& f : faceted->facets) {
+    for (const auto& c : f.counts()) {
+      if (f.name() == "kind") got_lodging += c.count();
+      if (f.name() == "sub_kind") got_sub_kinds[c.value()] = c.count();
+    }
+  }
+  EXPECT_EQ(lodging, got_lodging);
+  EXPECT_EQ(sub_kinds, got_sub_kinds);
 
   // Searches racing for the helper: each gets the whole answer, whether it had help or not.
   std::vector<std::thread> searchers;
