@@ -336,7 +336,7 @@ TEST_F(LargeOfferIndexTest, IntersectingTheTwoSmallestSourcesMatchesBruteForce) 
   for (const auto& q : queries) ExpectSameAsBruteForce(q, 700);
 }
 
-// Thousands of candidates are checked half by the caller, half by the index's helper thread.
+// Thousands of candidates are checked by the caller and the index's helper thread, whichever is free.
 TEST_F(LargeOfferIndexTest, ChecksSharedWithTheHelperThreadMatchBruteForce) {
   std::vector<v1::SearchOffersRequest> queries(5);
   queries[0].add_kinds(v1::OFFER_KIND_LODGING);  // one list

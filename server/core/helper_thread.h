@@ -1,5 +1,5 @@
 // A thread that takes a share of a caller's work when it has nothing else to do. A search that
-// checks tens of thousands of candidates hands it half of them, so that a query alone on the
+// checks tens of thousands of candidates lets it take some of them, so that a query alone on the
 // server uses both cores; under load the helper is mostly busy with another caller's share and
 // each caller does its work alone, paying only a failed TryStart.
 #ifndef ATABLE_SERVER_CORE_HELPER_THREAD_H_
@@ -22,8 +22,9 @@ class HelperThread {
   ~HelperThread();
 
   // Starts `task` on the helper thread (started at the first call) and returns true, or returns
-  // false at once if the helper is taken by another caller (or its thread cannot be started). A caller that got true must call
-  // Wait() before it starts another task or lets go of what the task reads.
+  // false at once if the helper is taken by another caller (or its thread cannot be started). A
+  // caller that got true must call Wait() before it starts another task or lets go of what the
+  // task reads.
   bool TryStart(std::function<void()> task);
   // Returns once the task of this caller's last successful TryStart has run, and frees the
   // helper. A task the helper thread has not taken up yet runs on the calling thread instead.

@@ -382,7 +382,7 @@ class OfferIndex {
   uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t horizon_ ABSL_GUARDED_BY(mu_) = 0;  // walks older than this are gone
   size_t dead_ ABSL_GUARDED_BY(mu_) = 0;
-  // Takes half of a search's candidates when it is free (see CheckParts).
+  // Takes a share of a search's candidates when it is free (see CheckParts).
   mutable HelperThread helper_;
 };
 
