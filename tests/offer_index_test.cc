@@ -610,6 +610,85 @@ TEST_F(OfferIndexTest, FirstPagesByPriceStopAmongEqualPrices) {
   }
 }
 
+// The ordered lists compare ids by their first eight bytes first: ids that share those, that are
+// shorter than eight bytes, prefixes of one another, or hold bytes above 0x7f still come in the
+// order of their bytes.
+TEST_F(OfferIndexTest, OrdersIdsThatShareTheirFirstBytes) {
+  const double lat0 = 47.3, lon0 = 5.0;  // Dijon: no generated offer nearby
+  std::vector<std::string> ids = {"a", "a-", "ab", "abcdefgh", "abcdefg", "abcdefgh-", "abcdefgi", "abcdefgh\xc3\xa9",
+                                  "abcdefgh~", "abcdefgh0", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac", "z", "Z", "0"};
+  for (int i = 0; i < 40; ++i) ids.push_back(absl::StrCat("https://data.example/offer/", i * 7 % 40));
+  for (int i = 0; i < 30; ++i) ids.push_back(absl::StrCat("abcdefgh", i * 11 % 30, "/stay"));
+  std::vector<std::string> shuffled = ids;
+  std::mt19937 rng(3);
+  std::shuffle(shuffled.begin(), shuffled.end(), rng);
+  uint64_t revision = 400000;
+  std::map<std::string, int> level_of;
+  for (size_t i = 0; i < shuffled.size(); ++i) {
+    v1::Offer o = catalog_.offers[0];
+    o.set_id(shuffled[i]);
+    o.set_sub_kind(v1::OFFER_SUB_KIND_SELF_CATERING);
+    o.mutable_location()->set_latitude(lat0 + 0.0001 * static_cast<double>(i % 7));
+    o.mutable_location()->set_longitude(lon0);
+    o.clear_prices();
+    v1::Price* price = o.add_prices();
+    price->set_unit(v1::PRICE_UNIT_PER_WEEK);
+    price->set_min_amount_cents(i % 2 ? 50000 : 60000);  // two runs of equal prices
+    price->set_max_amount_cents(price->min_amount_cents());
+    o.mutable_classification()->set_level(static_cast<int>(1 + i % 3));
+    level_of[o.id()] = o.classification().level();
+    o.set_etag(absl::StrCat(++revision));
+    index_.UpsertOffer(o, revision);
+  }
+  index_.SetRevision(revision);
+  auto walk = [&](v1::SearchOffersRequest q) {
+    std::vector<std::string> got;
+    for (int page = 0; page < 100; ++page) {
+      absl::StatusOr<SearchOutcome> out = index_.Search(q);
+      EXPECT_OK(out);
+      if (!out.ok()) break;
+      for (const auto& hit : out->hits) {
+        v1::Offer o;
+        EXPECT_TRUE(o.ParseFromString(hit.offer_bytes));
+        got.push_back(o.id());
+      }
+      if (out->next_page_token.empty()) break;
+      q.set_page_token(out->next_page_token);
+    }
+    return got;
+  };
+  v1::SearchOffersRequest q;
+  q.add_sub_kinds(v1::OFFER_SUB_KIND_SELF_CATERING);
+  q.mutable_near()->mutable_point()->set_latitude(lat0);
+  q.mutable_near()->mutable_point()->set_longitude(lon0);
+  q.mutable_near()->set_radius_km(2);
+  q.set_page_size(6);
+  q.set_skip_total_count(true);  // pages read from the ordered lists
+  std::vector<std::string> by_id = ids;
+  std::sort(by_id.begin(), by_id.end());
+  EXPECT_EQ(by_id, walk(q));
+  std::vector<std::string> by_price = by_id;
+  std::stable_sort(by_price.begin(), by_price.end(), [&](const std::string& a, const std::string& b) {
+    auto at = [&](const std::string& id) {
+      return std::find(shuffled.begin(), shuffled.end(), id) - shuffled.begin();
+    };
+    return at(a) % 2 > at(b) % 2;  // odd places were filed at the lower price
+  });
+  q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
+  EXPECT_EQ(by_price, walk(q));
+  std::vector<std::string> by_class = by_id;
+  std::stable_sort(by_class.begin(), by_class.end(),
+                   [&](const std::string& a, const std::string& b) { return level_of[a] > level_of[b]; });
+  q.set_sort(v1::SORT_ORDER_CLASSIFICATION);
+  q.set_min_classification(1);
+  EXPECT_EQ(by_class, walk(q));
+  // Later pages start just after their token's id, however many ids share its first bytes.
+  q.set_sort(v1::SORT_ORDER_UNSPECIFIED);
+  q.set_min_classification(0);
+  q.set_page_size(1);
+  EXPECT_EQ(by_id, walk(q));
+}
+
 TEST_F(OfferIndexTest, SortsAndReportsDistances) {
   v1::SearchOffersRequest q;
   q.add_kinds(v1::OFFER_KIND_ACTIVITY);

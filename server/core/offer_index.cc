@@ -175,8 +175,6 @@ const OfferIndex::Provider* OfferIndex::FindProvider(absl::string_view id) const
   return p.present ? &p : nullptr;
 }
 
-void OfferIndex::Post(uint64_t key, uint32_t ordinal) { postings_[key].push_back(ordinal); }
-
 void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
   if (!v.has_location) {
     if (v.departement) ++unlocated_[v.departement];
@@ -185,11 +183,13 @@ void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
   uint64_t cell = CellOf(v.lat, v.lon);
   if (v.departement) departement_cells_[v.departement].insert(cell);
   kind_sub_kinds_[v.kind].insert(v.sub_kind);
+  const uint64_t prefix = IdPrefix(v.id);
   auto file_by_id = [&](int level) {
-    std::vector<uint32_t>& ids = by_id_[OrderedKey(v.sub_kind, level, cell)];
-    auto place = std::upper_bound(ids.begin(), ids.end(), v.id,
-                                  [&](const std::string& id, uint32_t o) { return id < versions_[o].id; });
-    ids.insert(place, ordinal);
+    std::vector<ById>& ids = by_id_[OrderedKey(v.sub_kind, level, cell)];
+    auto place = std::upper_bound(ids.begin(), ids.end(), v.id, [&](const std::string& id, const ById& e) {
+      return IdBefore(prefix, id, e.id_prefix, e.ordinal);
+    });
+    ids.insert(place, ById{prefix, ordinal});
   };
   file_by_id(0);
   if (v.class_level >= 1 && v.class_level <= kTopLevel) file_by_id(v.class_level);
@@ -213,39 +213,55 @@ void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
     // page among those of the same price.
     auto at = std::upper_bound(
         list.begin(), list.end(), static_cast<double>(price), [&](double x, const Priced& e) {
-          return x < e.price || (x == e.price && v.id < versions_[e.ordinal].id);
+          return x < e.price || (x == e.price && IdBefore(prefix, v.id, e.id_prefix, e.ordinal));
         });
-    list.insert(at, Priced{static_cast<double>(price), ordinal, v.max_persons});
+    list.insert(at, Priced{static_cast<double>(price), ordinal, v.max_persons, prefix});
   }
 }
 
 void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
   PostOrdered(v, ordinal);
-  Post(Key(kKind, static_cast<uint64_t>(v.kind)), ordinal);
-  Post(Key(kSubKind, static_cast<uint64_t>(v.sub_kind)), ordinal);
-  for (uint32_t t : v.tags()) Post(Key(kTag, t), ordinal);
-  for (uint32_t l : v.labels()) Post(Key(kLabel, l), ordinal);
-  if (v.insee) Post(Key(kInsee, v.insee), ordinal);
-  if (v.postcode) Post(Key(kPostcode, v.postcode), ordinal);
-  if (v.departement) Post(Key(kDepartement, v.departement), ordinal);
-  if (v.commune) Post(Key(kCommune, v.commune), ordinal);
-  Post(Key(kProvider, v.provider), ordinal);
+  std::vector<uint64_t>& keys = scratch_.keys;
+  keys.clear();
+  keys.push_back(Key(kKind, static_cast<uint64_t>(v.kind)));
+  keys.push_back(Key(kSubKind, static_cast<uint64_t>(v.sub_kind)));
+  for (uint32_t t : v.tags()) keys.push_back(Key(kTag, t));
+  for (uint32_t l : v.labels()) keys.push_back(Key(kLabel, l));
+  if (v.insee) keys.push_back(Key(kInsee, v.insee));
+  if (v.postcode) keys.push_back(Key(kPostcode, v.postcode));
+  if (v.departement) keys.push_back(Key(kDepartement, v.departement));
+  if (v.commune) keys.push_back(Key(kCommune, v.commune));
+  keys.push_back(Key(kProvider, v.provider));
   if (v.has_location) {
     uint64_t cell = CellOf(v.lat, v.lon);
-    Post(Key(kCell, cell), ordinal);
-    Post(PairKey(kKindCell, static_cast<uint64_t>(v.kind), cell), ordinal);
-    Post(PairKey(kSubKindCell, static_cast<uint64_t>(v.sub_kind), cell), ordinal);
+    keys.push_back(Key(kCell, cell));
+    keys.push_back(PairKey(kKindCell, static_cast<uint64_t>(v.kind), cell));
+    keys.push_back(PairKey(kSubKindCell, static_cast<uint64_t>(v.sub_kind), cell));
   }
   if (v.departement) {
-    Post(PairKey(kKindDepartement, static_cast<uint64_t>(v.kind), v.departement), ordinal);
-    Post(PairKey(kSubKindDepartement, static_cast<uint64_t>(v.sub_kind), v.departement), ordinal);
+    keys.push_back(PairKey(kKindDepartement, static_cast<uint64_t>(v.kind), v.departement));
+    keys.push_back(PairKey(kSubKindDepartement, static_cast<uint64_t>(v.sub_kind), v.departement));
   }
   // A word in both title and body is posted once (both lists are sorted and unique).
   std::vector<uint32_t>& words = scratch_.words;
   words.clear();
   std::set_union(v.title_words().begin(), v.title_words().end(), v.body_words().begin(),
                  v.body_words().end(), std::back_inserter(words));
-  for (uint32_t w : words) Post(Key(kWord, w), ordinal);
+  for (uint32_t w : words) keys.push_back(Key(kWord, w));
+  // Each key is two or three cache misses away (the map's slot, then the end of a list kept
+  // outside it): each step is asked for every key before the next step reads any, so that the
+  // misses overlap instead of following one another. Room for the new keys is made first, so the
+  // lists found stay where they are while the others are found.
+  for (uint64_t key : keys) postings_.prefetch(key);
+  postings_.reserve(postings_.size() + keys.size());
+  std::vector<PostingList*>& lists = scratch_.lists;
+  lists.clear();
+  for (uint64_t key : keys) {
+    PostingList& list = postings_[key];
+    __builtin_prefetch(list.data() + list.size(), 1);
+    lists.push_back(&list);
+  }
+  for (PostingList* list : lists) list->push_back(ordinal);
 }
 
 OfferIndex::Hot OfferIndex::HotOf(const Version& v) {

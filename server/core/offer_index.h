@@ -236,6 +236,22 @@ class OfferIndex {
   template <typename T>
   using KeyedSet = absl::flat_hash_set<uint32_t, KeyHash<T>, KeyEq<T>, LargeAllocator<uint32_t>>;
 
+  // The first eight bytes of an offer id as a number ordered as the ids are (a shorter id padded
+  // with zero bytes): ids whose prefixes differ compare as their prefixes do.
+  static uint64_t IdPrefix(absl::string_view id) {
+    uint64_t prefix = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      prefix = (prefix << 8) | (i < id.size() ? static_cast<uint8_t>(id[i]) : 0);
+    }
+    return prefix;
+  }
+  // Whether the id `id`, of prefix `prefix`, sorts before the version of `ordinal`, of prefix
+  // `ordinal_prefix`.
+  bool IdBefore(uint64_t prefix, absl::string_view id, uint64_t ordinal_prefix, uint32_t ordinal) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return prefix != ordinal_prefix ? prefix < ordinal_prefix : id < versions_[ordinal].id;
+  }
+
   // Searching (offer_search.cc): the query in index terms, where its candidates come from, a
   // version that passes every filter, and what checks them.
   struct Query;
@@ -269,7 +285,6 @@ class OfferIndex {
   Version MakeVersion(const v1::Offer& offer, const Provider& provider, uint64_t revision,
                       const OfferText& text, absl::string_view bytes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Post(uint64_t key, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PostVersion(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Files the version in the ordered lists (see priced_ and by_id_): by id among every offer of its
   // sub-kind and cell, and among those of its classification level.
@@ -351,17 +366,25 @@ class OfferIndex {
   // Price-ordered lists: per (sub-kind, price unit, map cell), the located versions with a price in
   // that unit by their lowest one (unit 0: any unit), cheapest first; the map cells where each
   // département has versions; how many versions of each département have no location.
+  // Each entry of an ordered list carries its version's IdPrefix, so that filing a version, or
+  // merging lists in id order, compares numbers held in the list and reads an id only when two
+  // prefixes are equal.
   struct Priced {
     double price;
     uint32_t ordinal;
     int32_t max_persons;  // the version's, so that a search for a group passes over offers too
                           // small for it without reading their facts
+    uint64_t id_prefix;
   };
   absl::flat_hash_map<uint64_t, std::vector<Priced>> priced_ ABSL_GUARDED_BY(mu_);
   // Id-ordered lists: per (sub-kind, level, map cell), the located versions by offer id, level 0
   // holding every version and levels 1-5 those of that classification level; and the sub-kinds
   // seen with each kind.
-  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_id_ ABSL_GUARDED_BY(mu_);
+  struct ById {
+    uint64_t id_prefix;
+    uint32_t ordinal;
+  };
+  absl::flat_hash_map<uint64_t, std::vector<ById>> by_id_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int, absl::flat_hash_set<int>> kind_sub_kinds_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, absl::flat_hash_set<uint64_t>> departement_cells_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, size_t> unlocated_ ABSL_GUARDED_BY(mu_);
@@ -377,6 +400,8 @@ class OfferIndex {
   // Lists reused from one version to the next while it is made and posted (under the lock).
   struct Scratch {
     std::vector<uint32_t> tags, labels, title_words, body_words, words;
+    std::vector<uint64_t> keys;  // of the posting lists of a version
+    std::vector<PostingList*> lists;
   };
   Scratch scratch_ ABSL_GUARDED_BY(mu_);
   uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;

@@ -679,7 +679,8 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
     if (lowest.size() == wanted && head.price >= lowest.top().first) {
       if (head.price > lowest.top().first) return true;
       // A later id at the page's last price: so are the list's next entries.
-      list_done = *lowest.top().second < versions_[head.at->ordinal].id;
+      const std::string& last_id = *lowest.top().second;
+      list_done = IdBefore(IdPrefix(last_id), last_id, head.at->id_prefix, head.at->ordinal);
     }
     // Offers too small for the group fail check() too: passed over without reading their facts.
     if (!list_done && (q.persons <= 0 || head.at->max_persons >= q.persons)) {
@@ -721,39 +722,38 @@ bool OfferIndex::IdListSources(const Query& q, const std::vector<uint64_t>& near
 void OfferIndex::MergeIdLists(const std::vector<int>& sub_kinds, const std::vector<uint64_t>& cells, int level,
                               const std::string& after_id, size_t wanted, const Checker& check,
                               std::vector<Match>* matches) const {
+  // Heads compare by their entries' id prefixes, and read their ids only when those are equal.
   struct Head {
-    const std::string* id;
-    const uint32_t* at;
-    const uint32_t* end;
+    uint64_t prefix;
+    const std::string* id;  // where the id is, not yet read
+    const ById* at;
+    const ById* end;
   };
-  auto later = [](const Head& a, const Head& b) { return *a.id > *b.id; };
+  auto later = [](const Head& a, const Head& b) { return a.prefix != b.prefix ? a.prefix > b.prefix : *a.id > *b.id; };
   std::vector<Head> heads;
-  for (const std::vector<uint32_t>* ids : FindLists(by_id_, sub_kinds, level, cells)) {
+  const uint64_t after_prefix = IdPrefix(after_id);
+  for (const std::vector<ById>* ids : FindLists(by_id_, sub_kinds, level, cells)) {
     auto from = after_id.empty() ? ids->begin()
                                  : std::upper_bound(ids->begin(), ids->end(), after_id,
-                                                    [&](const std::string& id, uint32_t o) {
-                                                      return id < versions_[o].id;
+                                                    [&](const std::string& id, const ById& e) {
+                                                      return IdBefore(after_prefix, id, e.id_prefix, e.ordinal);
                                                     });
     if (from == ids->end()) continue;
-    heads.push_back({nullptr, &*from, ids->data() + ids->size()});
-    __builtin_prefetch(&versions_[*from].id);
+    heads.push_back({from->id_prefix, &versions_[from->ordinal].id, &*from, ids->data() + ids->size()});
   }
-  // Each head's id (a version, then the id's own bytes: two cache misses), read once every
-  // head's version is on its way.
-  for (Head& head : heads) head.id = &versions_[*head.at].id;
-  for (const Head& head : heads) __builtin_prefetch(head.id->data());
   std::make_heap(heads.begin(), heads.end(), later);
   while (!heads.empty() && matches->size() < wanted) {
     std::pop_heap(heads.begin(), heads.end(), later);
     Head& head = heads.back();
-    check(*head.at);
+    check(head.at->ordinal);
     if (++head.at == head.end) {
       heads.pop_back();
     } else {
-      head.id = &versions_[*head.at].id;
-      // Checked at this list's next turn, which reads the version after it for its id.
-      PrefetchChecked(*head.at);
-      if (head.at + 1 != head.end) __builtin_prefetch(&versions_[head.at[1]].id);
+      head.prefix = head.at->id_prefix;
+      head.id = &versions_[head.at->ordinal].id;
+      // Checked at this list's next turn.
+      PrefetchChecked(head.at->ordinal);
+      if (head.end - head.at > 4) __builtin_prefetch(head.at + 4);
       std::push_heap(heads.begin(), heads.end(), later);
     }
   }
