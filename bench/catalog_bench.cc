@@ -574,11 +574,14 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
       std::sort(v.begin(), v.end());
       return v[v.size() / 2];
     };
-    std::printf("index built %d times more: providers median %.2f s (%.2f us each), offers median %.2f s "
-                "(%.2f us each; fastest %.2f s, slowest %.2f s)\n",
-                rounds, median(provider_s), 1e6 * median(provider_s) / static_cast<double>(catalog.providers.size()),
-                median(offer_s), 1e6 * median(offer_s) / static_cast<double>(catalog.offers.size()),
-                *std::min_element(offer_s.begin(), offer_s.end()), *std::max_element(offer_s.begin(), offer_s.end()));
+    std::printf(
+        "index built %d times more: providers median %.2f s (%.2f us each), offers median %.2f s "
+        "(%.2f us each; fastest %.2f s, slowest %.2f s)\n",
+        rounds, median(provider_s),
+        1e6 * median(provider_s) / static_cast<double>(catalog.providers.size()), median(offer_s),
+        1e6 * median(offer_s) / static_cast<double>(catalog.offers.size()),
+        *std::min_element(offer_s.begin(), offer_s.end()),
+        *std::max_element(offer_s.begin(), offer_s.end()));
   }
   std::vector<v1::SearchOffersRequest> requests, first_pages, listing_pages;
   MixRequests(mix, &requests, &first_pages, &listing_pages);

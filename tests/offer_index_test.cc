@@ -615,9 +615,12 @@ TEST_F(OfferIndexTest, FirstPagesByPriceStopAmongEqualPrices) {
 // order of their bytes.
 TEST_F(OfferIndexTest, OrdersIdsThatShareTheirFirstBytes) {
   const double lat0 = 47.3, lon0 = 5.0;  // Dijon: no generated offer nearby
-  std::vector<std::string> ids = {"a", "a-", "ab", "abcdefgh", "abcdefg", "abcdefgh-", "abcdefgi", "abcdefgh\xc3\xa9",
-                                  "abcdefgh~", "abcdefgh0", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac", "z", "Z", "0"};
-  for (int i = 0; i < 40; ++i) ids.push_back(absl::StrCat("https://data.example/offer/", i * 7 % 40));
+  std::vector<std::string> ids = {"a",         "a-",        "ab",       "abcdefgh",
+                                  "abcdefg",   "abcdefgh-", "abcdefgi", "abcdefgh~",
+                                  "abcdefgh0", "z",         "Z",        "0"};
+  ids.insert(ids.end(), {"abcdefgh\xc3\xa9", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac"});  // é, été, €
+  for (int i = 0; i < 40; ++i)
+    ids.push_back(absl::StrCat("https://data.example/offer/", i * 7 % 40));
   for (int i = 0; i < 30; ++i) ids.push_back(absl::StrCat("abcdefgh", i * 11 % 30, "/stay"));
   std::vector<std::string> shuffled = ids;
   std::mt19937 rng(3);
@@ -668,17 +671,19 @@ TEST_F(OfferIndexTest, OrdersIdsThatShareTheirFirstBytes) {
   std::sort(by_id.begin(), by_id.end());
   EXPECT_EQ(by_id, walk(q));
   std::vector<std::string> by_price = by_id;
-  std::stable_sort(by_price.begin(), by_price.end(), [&](const std::string& a, const std::string& b) {
-    auto at = [&](const std::string& id) {
-      return std::find(shuffled.begin(), shuffled.end(), id) - shuffled.begin();
-    };
-    return at(a) % 2 > at(b) % 2;  // odd places were filed at the lower price
-  });
+  std::stable_sort(by_price.begin(), by_price.end(),
+                   [&](const std::string& a, const std::string& b) {
+                     auto at = [&](const std::string& id) {
+                       return std::find(shuffled.begin(), shuffled.end(), id) - shuffled.begin();
+                     };
+                     return at(a) % 2 > at(b) % 2;  // odd places were filed at the lower price
+                   });
   q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
   EXPECT_EQ(by_price, walk(q));
   std::vector<std::string> by_class = by_id;
-  std::stable_sort(by_class.begin(), by_class.end(),
-                   [&](const std::string& a, const std::string& b) { return level_of[a] > level_of[b]; });
+  std::stable_sort(
+      by_class.begin(), by_class.end(),
+      [&](const std::string& a, const std::string& b) { return level_of[a] > level_of[b]; });
   q.set_sort(v1::SORT_ORDER_CLASSIFICATION);
   q.set_min_classification(1);
   EXPECT_EQ(by_class, walk(q));

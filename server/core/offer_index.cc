@@ -186,9 +186,10 @@ void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
   const uint64_t prefix = IdPrefix(v.id);
   auto file_by_id = [&](int level) {
     std::vector<ById>& ids = by_id_[OrderedKey(v.sub_kind, level, cell)];
-    auto place = std::upper_bound(ids.begin(), ids.end(), v.id, [&](const std::string& id, const ById& e) {
-      return IdBefore(prefix, id, e.id_prefix, e.ordinal);
-    });
+    auto place =
+        std::upper_bound(ids.begin(), ids.end(), v.id, [&](const std::string& id, const ById& e) {
+          return IdBefore(prefix, id, e.id_prefix, e.ordinal);
+        });
     ids.insert(place, ById{prefix, ordinal});
   };
   file_by_id(0);

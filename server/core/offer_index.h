@@ -247,8 +247,8 @@ class OfferIndex {
   }
   // Whether the id `id`, of prefix `prefix`, sorts before the version of `ordinal`, of prefix
   // `ordinal_prefix`.
-  bool IdBefore(uint64_t prefix, absl::string_view id, uint64_t ordinal_prefix, uint32_t ordinal) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+  bool IdBefore(uint64_t prefix, absl::string_view id, uint64_t ordinal_prefix,
+                uint32_t ordinal) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return prefix != ordinal_prefix ? prefix < ordinal_prefix : id < versions_[ordinal].id;
   }
 
@@ -363,12 +363,12 @@ class OfferIndex {
   absl::flat_hash_map<uint64_t, PostingList, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
                       LargeAllocator<std::pair<const uint64_t, PostingList>>>
       postings_ ABSL_GUARDED_BY(mu_);
-  // Price-ordered lists: per (sub-kind, price unit, map cell), the located versions with a price in
-  // that unit by their lowest one (unit 0: any unit), cheapest first; the map cells where each
-  // département has versions; how many versions of each département have no location.
   // Each entry of an ordered list carries its version's IdPrefix, so that filing a version, or
   // merging lists in id order, compares numbers held in the list and reads an id only when two
   // prefixes are equal.
+  // Price-ordered lists: per (sub-kind, price unit, map cell), the located versions with a price in
+  // that unit by their lowest one (unit 0: any unit), cheapest first; the map cells where each
+  // département has versions; how many versions of each département have no location.
   struct Priced {
     double price;
     uint32_t ordinal;

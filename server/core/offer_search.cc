@@ -729,17 +729,21 @@ void OfferIndex::MergeIdLists(const std::vector<int>& sub_kinds, const std::vect
     const ById* at;
     const ById* end;
   };
-  auto later = [](const Head& a, const Head& b) { return a.prefix != b.prefix ? a.prefix > b.prefix : *a.id > *b.id; };
+  auto later = [](const Head& a, const Head& b) {
+    return a.prefix != b.prefix ? a.prefix > b.prefix : *a.id > *b.id;
+  };
   std::vector<Head> heads;
   const uint64_t after_prefix = IdPrefix(after_id);
   for (const std::vector<ById>* ids : FindLists(by_id_, sub_kinds, level, cells)) {
-    auto from = after_id.empty() ? ids->begin()
-                                 : std::upper_bound(ids->begin(), ids->end(), after_id,
-                                                    [&](const std::string& id, const ById& e) {
-                                                      return IdBefore(after_prefix, id, e.id_prefix, e.ordinal);
-                                                    });
+    auto from = after_id.empty()
+                    ? ids->begin()
+                    : std::upper_bound(ids->begin(), ids->end(), after_id,
+                                       [&](const std::string& id, const ById& e) {
+                                         return IdBefore(after_prefix, id, e.id_prefix, e.ordinal);
+                                       });
     if (from == ids->end()) continue;
-    heads.push_back({from->id_prefix, &versions_[from->ordinal].id, &*from, ids->data() + ids->size()});
+    heads.push_back(
+        {from->id_prefix, &versions_[from->ordinal].id, &*from, ids->data() + ids->size()});
   }
   std::make_heap(heads.begin(), heads.end(), later);
   while (!heads.empty() && matches->size() < wanted) {
