@@ -5,9 +5,11 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "server/core/offer_index_keys.h"
 #include "server/core/text.h"
 
@@ -140,6 +142,26 @@ double DistanceKm(double lat1, double lon1, double lat2, double lon2) {
              std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
 }
+
+OfferIndex::ReadLock::ReadLock(const OfferIndex* index) : mu_(&index->mu_) {
+  index->readers_waiting_.fetch_add(1, std::memory_order_relaxed);
+  mu_->ReaderLock();
+  index->readers_waiting_.fetch_sub(1, std::memory_order_release);
+}
+
+OfferIndex::ReadLock::~ReadLock() { mu_->ReaderUnlock(); }
+
+OfferIndex::WriteLock::WriteLock(OfferIndex* index) : mu_(&index->mu_) {
+  if (index->readers_waiting_.load(std::memory_order_acquire) > 0) {
+    const absl::Time give_up = absl::Now() + absl::Microseconds(200);
+    while (index->readers_waiting_.load(std::memory_order_acquire) > 0 && absl::Now() < give_up) {
+      std::this_thread::yield();
+    }
+  }
+  mu_->Lock();
+}
+
+OfferIndex::WriteLock::~WriteLock() { mu_->Unlock(); }
 
 uint32_t OfferIndex::InternIn(KeyedSet<std::string>* set, absl::string_view s) {
   if (s.empty()) return 0;
@@ -382,7 +404,7 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
 }
 
 void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   Provider p;
   p.present = true;
   p.interned = InternIn(&provider_ids_, provider.id());
@@ -424,7 +446,7 @@ void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision)
 }
 
 void OfferIndex::RemoveProvider(absl::string_view id, uint64_t revision) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   const Provider* p = FindProvider(id);
   if (p == nullptr) return;
   const uint32_t interned = p->interned;
@@ -440,14 +462,14 @@ void OfferIndex::UpsertOffer(const v1::Offer& offer, uint64_t revision, const Of
     own = PrepareOfferText(offer);  // before taking the lock
     text = &own;
   }
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   const Provider* provider = FindProvider(offer.provider_id());
   const Provider none;
   AddVersion(MakeVersion(offer, provider == nullptr ? none : *provider, revision, *text, bytes));
 }
 
 void OfferIndex::RemoveOffer(absl::string_view id, uint64_t revision) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   auto it = live_.find(id);
   if (it == live_.end()) return;
   versions_[*it].died = revision;
@@ -457,39 +479,39 @@ void OfferIndex::RemoveOffer(absl::string_view id, uint64_t revision) {
 }
 
 void OfferIndex::SetRevision(uint64_t revision) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   revision_ = std::max(revision_, revision);
 }
 
 bool OfferIndex::HasProvider(absl::string_view id) const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReadLock lock(this);
   return FindProvider(id) != nullptr;
 }
 
 bool OfferIndex::HasOffer(absl::string_view id) const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReadLock lock(this);
   return live_.contains(id);
 }
 
 void OfferIndex::LookUpIds(absl::flat_hash_map<std::string, bool>* providers,
                            absl::flat_hash_map<std::string, bool>* offers) const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReadLock lock(this);
   for (auto& [id, known] : *providers) known = known || FindProvider(id) != nullptr;
   for (auto& [id, known] : *offers) known = known || live_.contains(absl::string_view(id));
 }
 
 size_t OfferIndex::live_offers() const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReadLock lock(this);
   return live_.size();
 }
 
 size_t OfferIndex::dead_versions() const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReadLock lock(this);
   return dead_;
 }
 
 void OfferIndex::Compact(uint64_t horizon) {
-  absl::MutexLock lock(&mu_);
+  WriteLock lock(this);
   horizon = std::min(horizon, revision_);
   if (dead_ == 0) {
     horizon_ = std::max(horizon_, horizon);

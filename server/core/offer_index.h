@@ -8,10 +8,12 @@
 // starts from the posting lists of its most selective filter and checks every filter on each
 // candidate; it never reads RocksDB.
 //
-// Thread-safe: searches share a reader lock, changes take the writer lock.
+// Thread-safe: searches share a reader lock, changes take the writer lock, letting searches that
+// already wait for it in first.
 #ifndef ATABLE_SERVER_CORE_OFFER_INDEX_H_
 #define ATABLE_SERVER_CORE_OFFER_INDEX_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -344,7 +346,35 @@ class OfferIndex {
                             const std::string& after_id, const Checker& check, std::vector<Match>* matches) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
+  // mu_ taken for reading (searches, lookups). While a reader waits for it, writers about to take
+  // it let the reader in first (see WriteLock).
+  class ABSL_SCOPED_LOCKABLE ReadLock {
+   public:
+    explicit ReadLock(const OfferIndex* index) ABSL_SHARED_LOCK_FUNCTION(index->mu_);
+    ~ReadLock() ABSL_UNLOCK_FUNCTION();
+    ReadLock(const ReadLock&) = delete;
+    ReadLock& operator=(const ReadLock&) = delete;
+
+   private:
+    absl::Mutex* mu_;
+  };
+  // mu_ taken for writing, once the readers already waiting for it have had it (for at most about
+  // 200 µs). A writer that releases mu_ and takes it again, record after record, would otherwise
+  // keep a waiting reader out for milliseconds: absl::Mutex hands the lock to no one, and the
+  // writer, already running, takes it again before the woken reader does.
+  class ABSL_SCOPED_LOCKABLE WriteLock {
+   public:
+    explicit WriteLock(OfferIndex* index) ABSL_EXCLUSIVE_LOCK_FUNCTION(index->mu_);
+    ~WriteLock() ABSL_UNLOCK_FUNCTION();
+    WriteLock(const WriteLock&) = delete;
+    WriteLock& operator=(const WriteLock&) = delete;
+
+   private:
+    absl::Mutex* mu_;
+  };
+
   mutable absl::Mutex mu_;
+  mutable std::atomic<int> readers_waiting_{0};  // readers waiting for mu_
   BlockPool pool_ ABSL_GUARDED_BY(mu_);  // versions' lists and bytes
   ChunkedVector<Version> versions_ ABSL_GUARDED_BY(mu_);                  // by ordinal
   // The facts every search reads, in one array (64 bytes a version, against 152 in versions_): the

@@ -932,7 +932,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   const bool has_cursor = page->has_cursor;
   const Cursor& cursor = page->cursor;
 
-  absl::ReaderMutexLock lock(&mu_);
+  ReadLock lock(this);
   const uint64_t as_of = has_cursor ? cursor.revision : revision_;
   if (as_of < horizon_) {
     return absl::FailedPreconditionError(
