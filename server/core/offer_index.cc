@@ -153,9 +153,17 @@ OfferIndex::ReadLock::~ReadLock() { mu_->ReaderUnlock(); }
 
 OfferIndex::WriteLock::WriteLock(OfferIndex* index) : mu_(&index->mu_) {
   if (index->readers_waiting_.load(std::memory_order_acquire) > 0) {
-    const absl::Time give_up = absl::Now() + absl::Microseconds(200);
-    while (index->readers_waiting_.load(std::memory_order_acquire) > 0 && absl::Now() < give_up) {
-      std::this_thread::yield();
+    // At most once a millisecond, so that readers that keep coming cannot hold writers back by
+    // more than a fifth of their time.
+    const int64_t now = absl::GetCurrentTimeNanos();
+    int64_t last = index->readers_let_in_.load(std::memory_order_relaxed);
+    if (now - last >= 1000000 &&
+        index->readers_let_in_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+      const int64_t give_up = now + 200000;
+      while (index->readers_waiting_.load(std::memory_order_acquire) > 0 &&
+             absl::GetCurrentTimeNanos() < give_up) {
+        std::this_thread::yield();
+      }
     }
   }
   mu_->Lock();

@@ -358,10 +358,10 @@ class OfferIndex {
    private:
     absl::Mutex* mu_;
   };
-  // mu_ taken for writing, once the readers already waiting for it have had it (for at most about
-  // 200 µs). A writer that releases mu_ and takes it again, record after record, would otherwise
-  // keep a waiting reader out for milliseconds: absl::Mutex hands the lock to no one, and the
-  // writer, already running, takes it again before the woken reader does.
+  // mu_ taken for writing, once the readers already waiting for it have had it (waiting at most
+  // 200 µs, and at most once a millisecond). A writer that releases mu_ and takes it again, record
+  // after record, would otherwise keep a waiting reader out for milliseconds: absl::Mutex hands the
+  // lock to no one, and the writer, already running, takes it again before the woken reader does.
   class ABSL_SCOPED_LOCKABLE WriteLock {
    public:
     explicit WriteLock(OfferIndex* index) ABSL_EXCLUSIVE_LOCK_FUNCTION(index->mu_);
@@ -375,6 +375,7 @@ class OfferIndex {
 
   mutable absl::Mutex mu_;
   mutable std::atomic<int> readers_waiting_{0};  // readers waiting for mu_
+  std::atomic<int64_t> readers_let_in_{0};        // when a writer last let them in (ns)
   BlockPool pool_ ABSL_GUARDED_BY(mu_);  // versions' lists and bytes
   ChunkedVector<Version> versions_ ABSL_GUARDED_BY(mu_);                  // by ordinal
   // The facts every search reads, in one array (64 bytes a version, against 152 in versions_): the
