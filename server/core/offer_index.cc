@@ -135,11 +135,23 @@ void PrepareOfferText(const v1::Offer& offer, OfferText* text) {
 }
 
 double DistanceKm(double lat1, double lon1, double lat2, double lon2) {
-  constexpr double kRad = M_PI / 180.0;
-  double dlat = (lat2 - lat1) * kRad;
-  double dlon = (lon2 - lon1) * kRad;
-  double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-             std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return DistancesFrom(lat1, lon1).Km(lat2, lon2);
+}
+
+namespace {
+constexpr double kRadiansPerDegree = M_PI / 180.0;
+}  // namespace
+
+DistancesFrom::DistancesFrom(double lat, double lon)
+    : lat_(lat), lon_(lon), cos_lat_(std::cos(lat * kRadiansPerDegree)) {}
+
+double DistancesFrom::Km(double lat, double lon) const {
+  // Haversine; each sine is taken once (the library's sin may set errno, so the compiler does
+  // not merge two calls of it).
+  const double half_dlat = std::sin((lat - lat_) * kRadiansPerDegree / 2);
+  const double half_dlon = std::sin((lon - lon_) * kRadiansPerDegree / 2);
+  const double a =
+      half_dlat * half_dlat + cos_lat_ * std::cos(lat * kRadiansPerDegree) * half_dlon * half_dlon;
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
 }
 

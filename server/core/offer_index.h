@@ -451,6 +451,18 @@ void AppendTextWords(absl::string_view text, std::vector<std::string>* words);
 // Great-circle distance in kilometres.
 double DistanceKm(double lat1, double lon1, double lat2, double lon2);
 
+// Great-circle distances from one point (a search's centre to each of its candidates), the
+// point's own trigonometry worked out once: Km(lat, lon) is DistanceKm(from_lat, from_lon, lat,
+// lon), to the last bit.
+class DistancesFrom {
+ public:
+  DistancesFrom(double lat, double lon);
+  double Km(double lat, double lon) const;
+
+ private:
+  double lat_ = 0, lon_ = 0, cos_lat_ = 1;
+};
+
 }  // namespace atable
 
 #endif  // ATABLE_SERVER_CORE_OFFER_INDEX_H_

@@ -417,9 +417,16 @@ void OfferIndex::PrefetchChecked(uint32_t ordinal) const {
 // version last, and records each version that passes as a match with its sort key.
 class OfferIndex::Checker {
  public:
-  Checker(const OfferIndex& index, const Query& q, const Plan& plan, uint64_t as_of, v1::SortOrder sort,
-          std::vector<Match>* matches, int64_t* checked)
-      : index_(index), q_(q), plan_(plan), as_of_(as_of), sort_(sort), matches_(matches), checked_(checked) {
+  Checker(const OfferIndex& index, const Query& q, const Plan& plan, uint64_t as_of,
+          v1::SortOrder sort, std::vector<Match>* matches, int64_t* checked)
+      : index_(index),
+        q_(q),
+        plan_(plan),
+        as_of_(as_of),
+        sort_(sort),
+        from_near_(q.near_lat, q.near_lon),
+        matches_(matches),
+        checked_(checked) {
     // Each query word's ids (sorted) with their inverse document frequency, worked out once.
     const double n_docs = static_cast<double>(std::max<size_t>(1, index.live_.size()));
     word_idf_.resize(q.words.size());
@@ -461,7 +468,7 @@ class OfferIndex::Checker {
         const double reach_deg = (q.radius_km * 1.05 + 0.1) / 111.19;
         if (dx * dx + dy * dy > reach_deg * reach_deg) return;
       }
-      distance = DistanceKm(q.near_lat, q.near_lon, v.lat, v.lon);
+      distance = from_near_.Km(v.lat, v.lon);
       if (distance > q.radius_km) return;
     }
     if (q.has_box) {
@@ -601,6 +608,7 @@ class OfferIndex::Checker {
   const Plan& plan_;
   const uint64_t as_of_;
   const v1::SortOrder sort_;
+  const DistancesFrom from_near_;  // the query's point, when it has one
   std::vector<std::vector<std::pair<uint32_t, double>>> word_idf_;  // per query word: (id, idf), by id
   std::vector<double> word_max_idf_;  // per query word: the highest idf of its ids
   std::vector<Match>* matches_;
