@@ -692,6 +692,20 @@ TEST_F(OfferIndexTest, OrdersIdsThatShareTheirFirstBytes) {
   q.set_min_classification(0);
   q.set_page_size(1);
   EXPECT_EQ(by_id, walk(q));
+  // With the total count every match is read and each page picked among them, ties of sort key
+  // broken by id: the same orders.
+  q.set_skip_total_count(false);
+  for (int page_size : {6, 1}) {
+    q.set_page_size(page_size);
+    q.set_sort(v1::SORT_ORDER_UNSPECIFIED);
+    q.set_min_classification(0);
+    EXPECT_EQ(by_id, walk(q)) << page_size;
+    q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
+    EXPECT_EQ(by_price, walk(q)) << page_size;
+    q.set_sort(v1::SORT_ORDER_CLASSIFICATION);
+    q.set_min_classification(1);
+    EXPECT_EQ(by_class, walk(q)) << page_size;
+  }
 }
 
 TEST_F(OfferIndexTest, SortsAndReportsDistances) {

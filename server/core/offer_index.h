@@ -317,6 +317,10 @@ class OfferIndex {
   // False when the query does not suit them (then the caller reads every match).
   bool FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const Checker& check,
                         std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Puts the first `take` matches in page order (by key, then id) at the front of `matches`. Only
+  // the matches that can be on the page are ordered, and only their ids are read, in one pass that
+  // asks for them ahead (compared inside the sort, ids are read one version after another).
+  void SortPage(std::vector<Match>* matches, size_t take) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Asks for the memory a check of version `ordinal` reads first (its facts in hot_, its version's
   // coordinates and data pointer), so that it arrives while other work goes on.
   void PrefetchChecked(uint32_t ordinal) const ABSL_SHARED_LOCKS_REQUIRED(mu_);

@@ -222,6 +222,7 @@ struct OfferIndex::Match {
   double key;
   double distance;
   double relevance;
+  uint64_t id_prefix = 0;  // IdPrefix of its id, once SortPage has read it
 };
 
 // Where a query's candidates come from: the two smallest sources, each a union of posting lists
@@ -977,6 +978,40 @@ std::vector<v1::Facet> OfferIndex::Facets(const std::vector<Match>& matches) con
   return facets;
 }
 
+void OfferIndex::SortPage(std::vector<Match>* matches, size_t take) const {
+  if (take == 0) return;
+  auto begin = matches->begin();
+  auto contenders_end = matches->end();
+  if (matches->size() > take) {
+    // Keys alone first: the page holds every match whose key is below that of its last, and
+    // those of the last's key that come first by id.
+    std::nth_element(begin, begin + static_cast<long>(take - 1), matches->end(),
+                     [](const Match& a, const Match& b) { return a.key < b.key; });
+    const double last = begin[static_cast<long>(take - 1)].key;
+    contenders_end = std::partition(begin + static_cast<long>(take), matches->end(),
+                                    [last](const Match& m) { return m.key == last; });
+  }
+  // The contenders' id prefixes, their versions (and a long id's bytes) asked for ahead.
+  const size_t n = static_cast<size_t>(contenders_end - begin);
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 2 * kAhead < n) {
+      __builtin_prefetch(&versions_[begin[static_cast<long>(i + 2 * kAhead)].ordinal].id);
+    }
+    if (i + kAhead < n) {
+      __builtin_prefetch(versions_[begin[static_cast<long>(i + kAhead)].ordinal].id.data());
+    }
+    Match& m = begin[static_cast<long>(i)];
+    m.id_prefix = IdPrefix(versions_[m.ordinal].id);
+  }
+  std::partial_sort(begin, begin + static_cast<long>(take), contenders_end,
+                    [this](const Match& a, const Match& b) {
+                      if (a.key != b.key) return a.key < b.key;
+                      if (a.id_prefix != b.id_prefix) return a.id_prefix < b.id_prefix;
+                      return versions_[a.ordinal].id < versions_[b.ordinal].id;
+                    });
+}
+
 absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& r) const {
   absl::StatusOr<PageRequest> page = CheckRequest(r);
   if (!page.ok()) return page.status();
@@ -1021,10 +1056,6 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   if (r.include_facets() && !has_cursor) out.facets = Facets(matches);
 
   // The page: matches after the cursor, in (key, id) order.
-  auto before = [&](const Match& a, const Match& b) {
-    if (a.key != b.key) return a.key < b.key;
-    return versions_[a.ordinal].id < versions_[b.ordinal].id;
-  };
   if (has_cursor) {
     matches.erase(std::remove_if(matches.begin(), matches.end(),
                                  [&](const Match& m) {
@@ -1034,7 +1065,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
                   matches.end());
   }
   size_t take = std::min(matches.size(), static_cast<size_t>(page->page_size));
-  std::partial_sort(matches.begin(), matches.begin() + static_cast<long>(take), matches.end(), before);
+  SortPage(&matches, take);
   for (size_t i = 0; i < take; ++i) {
     const Version& v = versions_[matches[i].ordinal];
     SearchOutcome::Hit hit{{}, matches[i].distance, matches[i].relevance};
