@@ -225,12 +225,13 @@ void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
   uint64_t cell = CellOf(v.lat, v.lon);
   if (v.departement) departement_cells_[v.departement].insert(cell);
   kind_sub_kinds_[v.kind].insert(v.sub_kind);
-  const uint64_t prefix = IdPrefix(v.id);
+  const absl::string_view id = v.id();
+  const uint64_t prefix = IdPrefix(id);
   auto file_by_id = [&](int level) {
     std::vector<ById>& ids = by_id_[OrderedKey(v.sub_kind, level, cell)];
     auto place =
-        std::upper_bound(ids.begin(), ids.end(), v.id, [&](const std::string& id, const ById& e) {
-          return IdBefore(prefix, id, e.id_prefix, e.ordinal);
+        std::upper_bound(ids.begin(), ids.end(), id, [&](absl::string_view x, const ById& e) {
+          return IdBefore(prefix, x, e.id_prefix, e.ordinal);
         });
     ids.insert(place, ById{prefix, ordinal});
   };
@@ -256,7 +257,7 @@ void OfferIndex::PostOrdered(const Version& v, uint32_t ordinal) {
     // page among those of the same price.
     auto at = std::upper_bound(
         list.begin(), list.end(), static_cast<double>(price), [&](double x, const Priced& e) {
-          return x < e.price || (x == e.price && IdBefore(prefix, v.id, e.id_prefix, e.ordinal));
+          return x < e.price || (x == e.price && IdBefore(prefix, id, e.id_prefix, e.ordinal));
         });
     list.insert(at, Priced{static_cast<double>(price), ordinal, v.max_persons, prefix});
   }
@@ -330,7 +331,7 @@ OfferIndex::Hot OfferIndex::HotOf(const Version& v) {
 
 void OfferIndex::AddVersion(Version v) {
   auto ordinal = static_cast<uint32_t>(versions_.size());
-  auto it = live_.find(absl::string_view(v.id));
+  auto it = live_.find(v.id());
   if (it != live_.end()) {
     versions_[*it].died = v.born;
     hot_[*it].died = v.born;
@@ -344,11 +345,12 @@ void OfferIndex::AddVersion(Version v) {
 }
 
 void OfferIndex::Version::Allocate(BlockPool* pool, uint32_t prices, uint32_t open, uint32_t facts,
-                                   uint32_t bytes) {
+                                   uint32_t bytes, uint16_t id) {
   n_prices = prices;
   n_open = open;
   n_facts = facts;
   n_bytes = bytes;
+  n_id = id;
   data = pool->Allocate(DataBytes());  // aligned on 16 bytes: prices come first
 }
 
@@ -356,7 +358,6 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
                                             uint64_t revision, const OfferText& text,
                                             absl::string_view bytes) {
   Version v;
-  v.id = offer.id();
   v.born = revision;
   v.provider = provider.interned;
   v.kind = offer.kind();
@@ -407,7 +408,8 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
       &pool_, static_cast<uint32_t>(offer.prices_size()),
       static_cast<uint32_t>(offer.opening_periods_size()),
       static_cast<uint32_t>(tags.size() + labels.size() + title_words.size() + body_words.size()),
-      static_cast<uint32_t>(bytes.size()));
+      static_cast<uint32_t>(bytes.size()),
+      static_cast<uint16_t>(offer.id().size()));  // validation caps ids far below 65,536 bytes
   Version::PriceEntry* price = v.MutablePrices();
   for (const v1::Price& p : offer.prices()) {
     new (price++) Version::PriceEntry{p.unit(), p.min_amount_cents(), p.max_amount_cents()};
@@ -420,6 +422,7 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   for (auto* list : {&tags, &labels, &title_words, &body_words})
     fact = std::copy(list->begin(), list->end(), fact);
   std::memcpy(v.MutableBytes(), bytes.data(), bytes.size());
+  std::memcpy(v.MutableId(), offer.id().data(), offer.id().size());
   return v;
 }
 

@@ -132,10 +132,12 @@ class OfferIndex {
     }
   };
 
-  // One version of an offer: its searchable facts and its stored bytes. Its lists and bytes share
-  // one block of the index's pool, allocated once (a version never changes but for `died`) and
-  // given back by the index when it drops the version.
-  struct Version {
+  // One version of an offer: its searchable facts, its id and its stored bytes. Its lists, bytes
+  // and id share one block of the index's pool, allocated once (a version never changes but for
+  // `died`) and given back by the index when it drops the version. What a search's check reads of
+  // a version beyond its Hot facts (coordinates, the block and its sizes, update time) fills its
+  // first cache line, so that a check waits for one line of it, not two; two lines in all.
+  struct alignas(64) Version {
     Version() = default;
     Version(Version&&) = default;
     Version& operator=(Version&&) = default;
@@ -147,33 +149,38 @@ class OfferIndex {
       int64_t min, max;
     };
     using Period = std::pair<int32_t, int32_t>;  // opening days, inclusive
-    std::string id;
+    // The first line: what a check reads.
+    double lat = 0, lon = 0;
+    // In this order: prices, opening periods, facts (interned ids, each list sorted and unique:
+    // tags, labels, title words, then the other words: descriptions, provider name and commune),
+    // the offer as stored, and its id.
+    std::byte* data = nullptr;  // in the index's pool, DataBytes() long
+    uint32_t n_prices = 0, n_open = 0, n_facts = 0, n_bytes = 0;
+    uint16_t n_tags = 0, n_labels = 0, n_title = 0, n_id = 0;
+    bool has_location = false;
+    bool inherited_location = false;  // the location is the provider's
+    int64_t update_micros = 0;
+    // The second line: what making, posting and compacting versions read (filters read their
+    // copies in Hot).
     uint64_t born = 0, died = std::numeric_limits<uint64_t>::max();
     uint32_t provider = 0;
     int kind = 0, sub_kind = 0;
     int32_t min_persons = 0, max_persons = 0;
     int class_level = 0, class_scheme = 0;
-    bool has_location = false;
-    bool inherited_location = false;  // the location is the provider's
-    double lat = 0, lon = 0;
-    int64_t update_micros = 0;
     uint32_t insee = 0, postcode = 0, departement = 0, commune = 0;
-    // In this order: prices, opening periods, facts (interned ids, each list sorted and unique:
-    // tags, labels, title words, then the other words: descriptions, provider name and commune),
-    // and the offer as stored.
-    std::byte* data = nullptr;  // in the index's pool, DataBytes() long
-    uint32_t n_prices = 0, n_open = 0, n_facts = 0, n_bytes = 0;
-    uint16_t n_tags = 0, n_labels = 0, n_title = 0;
 
-    // Allocates `data` from `pool` for lists and bytes of these sizes, to be filled through the
-    // Mutable views.
-    void Allocate(BlockPool* pool, uint32_t prices, uint32_t open, uint32_t facts, uint32_t bytes);
-    size_t DataBytes() const { return BytesAt() + n_bytes; }
+    // Allocates `data` from `pool` for lists, bytes and id of these sizes, to be filled through
+    // the Mutable views.
+    void Allocate(BlockPool* pool, uint32_t prices, uint32_t open, uint32_t facts, uint32_t bytes,
+                  uint16_t id);
+    size_t DataBytes() const { return IdAt() + n_id; }
     PriceEntry* MutablePrices() { return reinterpret_cast<PriceEntry*>(data); }
     Period* MutableOpen() { return reinterpret_cast<Period*>(data + OpenAt()); }
     uint32_t* MutableFacts() { return reinterpret_cast<uint32_t*>(data + FactsAt()); }
     char* MutableBytes() { return reinterpret_cast<char*>(data + BytesAt()); }
+    char* MutableId() { return reinterpret_cast<char*>(data + IdAt()); }
 
+    absl::string_view id() const { return {reinterpret_cast<const char*>(data + IdAt()), n_id}; }
     absl::Span<const PriceEntry> prices() const {
       return {reinterpret_cast<const PriceEntry*>(data), n_prices};
     }
@@ -201,7 +208,9 @@ class OfferIndex {
     size_t OpenAt() const { return n_prices * sizeof(PriceEntry); }
     size_t FactsAt() const { return OpenAt() + n_open * sizeof(Period); }
     size_t BytesAt() const { return FactsAt() + n_facts * sizeof(uint32_t); }
+    size_t IdAt() const { return BytesAt() + n_bytes; }
   };
+  static_assert(sizeof(Version) == 128, "a version fills two cache lines");
 
   // The facts most filters read, packed in one cache line per version and kept beside
   // versions_ (same ordinal), so that checking a candidate rarely touches the Version itself.
@@ -217,7 +226,7 @@ class OfferIndex {
   // Sets of ordinals found by a string key held in the array the ordinals index (an offer's id in
   // versions_, an interned string in names_): the set holds 4 bytes an element rather than a copy
   // of its key. An ordinal must be in the array before it is inserted.
-  static absl::string_view KeyOf(const Version& v) { return v.id; }
+  static absl::string_view KeyOf(const Version& v) { return v.id(); }
   static absl::string_view KeyOf(const std::string& s) { return s; }
   template <typename T>
   struct KeyHash {
@@ -251,7 +260,7 @@ class OfferIndex {
   // `ordinal_prefix`.
   bool IdBefore(uint64_t prefix, absl::string_view id, uint64_t ordinal_prefix,
                 uint32_t ordinal) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return prefix != ordinal_prefix ? prefix < ordinal_prefix : id < versions_[ordinal].id;
+    return prefix != ordinal_prefix ? prefix < ordinal_prefix : id < versions_[ordinal].id();
   }
 
   // Searching (offer_search.cc): the query in index terms, where its candidates come from, a
@@ -322,7 +331,7 @@ class OfferIndex {
   // asks for them ahead (compared inside the sort, ids are read one version after another).
   void SortPage(std::vector<Match>* matches, size_t take) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Asks for the memory a check of version `ordinal` reads first (its facts in hot_, its version's
-  // coordinates and data pointer), so that it arrives while other work goes on.
+  // first line), so that it arrives while other work goes on.
   void PrefetchChecked(uint32_t ordinal) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The non-empty lists of `lists` (priced_ or by_id_) of each sub-kind and cell, for that unit or
   // level, their first entries already asked for.

@@ -410,8 +410,7 @@ void OfferIndex::PlanSources(const Query& q, Plan* plan) const {
 
 void OfferIndex::PrefetchChecked(uint32_t ordinal) const {
   __builtin_prefetch(&hot_[ordinal]);
-  __builtin_prefetch(&versions_[ordinal].lat);
-  __builtin_prefetch(&versions_[ordinal].data);
+  __builtin_prefetch(&versions_[ordinal]);  // its first line: all a check reads of it
 }
 
 // Checks every filter of the query on a version, the packed facts first and the rest of the
@@ -606,11 +605,7 @@ class OfferIndex::Checker {
       }
       *checked_ += static_cast<int64_t>(to - from);
       for (size_t j = 0; j < n; ++j) {
-        if (j + kAhead < n) {
-          const Version& ahead = index_.versions_[passed[j + kAhead]];
-          __builtin_prefetch(&ahead.lat);
-          __builtin_prefetch(&ahead.data);
-        }
+        if (j + kAhead < n) __builtin_prefetch(&index_.versions_[passed[j + kAhead]]);
         if (j + kNear < n) {
           const Version& v = index_.versions_[passed[j + kNear]];
           __builtin_prefetch(v.data);  // prices, then the facts
@@ -719,9 +714,9 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
   std::make_heap(heads.begin(), heads.end(), later);
   const size_t wanted = static_cast<size_t>(page_size) + 1;
   // The `wanted` first (key, id) of the matches so far, the last of them on top.
-  using Last = std::pair<double, const std::string*>;
+  using Last = std::pair<double, absl::string_view>;  // a key, and an id in its version's block
   auto earlier = [](const Last& a, const Last& b) {
-    return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+    return a.first != b.first ? a.first < b.first : a.second < b.second;
   };
   std::priority_queue<Last, std::vector<Last>, decltype(earlier)> lowest(earlier);
   while (!heads.empty()) {
@@ -731,7 +726,7 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
     if (lowest.size() == wanted && head.price >= lowest.top().first) {
       if (head.price > lowest.top().first) return true;
       // A later id at the page's last price: so are the list's next entries.
-      const std::string& last_id = *lowest.top().second;
+      const absl::string_view last_id = lowest.top().second;
       list_done = IdBefore(IdPrefix(last_id), last_id, head.at->id_prefix, head.at->ordinal);
     }
     // Offers too small for the group fail check() too: passed over without reading their facts.
@@ -739,7 +734,7 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
       size_t before = matches->size();
       check(head.at->ordinal);
       if (matches->size() > before) {
-        lowest.push({matches->back().key, &versions_[matches->back().ordinal].id});
+        lowest.push({matches->back().key, versions_[matches->back().ordinal].id()});
         if (lowest.size() > wanted) lowest.pop();
       }
     }
@@ -777,12 +772,12 @@ void OfferIndex::MergeIdLists(const std::vector<int>& sub_kinds, const std::vect
   // Heads compare by their entries' id prefixes, and read their ids only when those are equal.
   struct Head {
     uint64_t prefix;
-    const std::string* id;  // where the id is, not yet read
     const ById* at;
     const ById* end;
   };
-  auto later = [](const Head& a, const Head& b) {
-    return a.prefix != b.prefix ? a.prefix > b.prefix : *a.id > *b.id;
+  auto later = [this](const Head& a, const Head& b) {
+    return a.prefix != b.prefix ? a.prefix > b.prefix
+                                : versions_[a.at->ordinal].id() > versions_[b.at->ordinal].id();
   };
   std::vector<Head> heads;
   const uint64_t after_prefix = IdPrefix(after_id);
@@ -794,8 +789,7 @@ void OfferIndex::MergeIdLists(const std::vector<int>& sub_kinds, const std::vect
                                          return IdBefore(after_prefix, id, e.id_prefix, e.ordinal);
                                        });
     if (from == ids->end()) continue;
-    heads.push_back(
-        {from->id_prefix, &versions_[from->ordinal].id, &*from, ids->data() + ids->size()});
+    heads.push_back({from->id_prefix, &*from, ids->data() + ids->size()});
   }
   std::make_heap(heads.begin(), heads.end(), later);
   while (!heads.empty() && matches->size() < wanted) {
@@ -806,7 +800,6 @@ void OfferIndex::MergeIdLists(const std::vector<int>& sub_kinds, const std::vect
       heads.pop_back();
     } else {
       head.prefix = head.at->id_prefix;
-      head.id = &versions_[head.at->ordinal].id;
       // Checked at this list's next turn.
       PrefetchChecked(head.at->ordinal);
       if (head.end - head.at > 4) __builtin_prefetch(head.at + 4);
@@ -996,19 +989,19 @@ void OfferIndex::SortPage(std::vector<Match>* matches, size_t take) const {
   constexpr size_t kAhead = 8;
   for (size_t i = 0; i < n; ++i) {
     if (i + 2 * kAhead < n) {
-      __builtin_prefetch(&versions_[begin[static_cast<long>(i + 2 * kAhead)].ordinal].id);
+      __builtin_prefetch(&versions_[begin[static_cast<long>(i + 2 * kAhead)].ordinal]);
     }
     if (i + kAhead < n) {
-      __builtin_prefetch(versions_[begin[static_cast<long>(i + kAhead)].ordinal].id.data());
+      __builtin_prefetch(versions_[begin[static_cast<long>(i + kAhead)].ordinal].id().data());
     }
     Match& m = begin[static_cast<long>(i)];
-    m.id_prefix = IdPrefix(versions_[m.ordinal].id);
+    m.id_prefix = IdPrefix(versions_[m.ordinal].id());
   }
   std::partial_sort(begin, begin + static_cast<long>(take), contenders_end,
                     [this](const Match& a, const Match& b) {
                       if (a.key != b.key) return a.key < b.key;
                       if (a.id_prefix != b.id_prefix) return a.id_prefix < b.id_prefix;
-                      return versions_[a.ordinal].id < versions_[b.ordinal].id;
+                      return versions_[a.ordinal].id() < versions_[b.ordinal].id();
                     });
 }
 
@@ -1060,7 +1053,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     matches.erase(std::remove_if(matches.begin(), matches.end(),
                                  [&](const Match& m) {
                                    if (m.key != cursor.key) return m.key < cursor.key;
-                                   return versions_[m.ordinal].id <= cursor.id;
+                                   return versions_[m.ordinal].id() <= cursor.id;
                                  }),
                   matches.end());
   }
@@ -1092,7 +1085,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     next.revision = as_of;
     next.query_hash = page->query_hash;
     next.key = matches[take - 1].key;
-    next.id = versions_[matches[take - 1].ordinal].id;
+    next.id = std::string(versions_[matches[take - 1].ordinal].id());
     out.next_page_token = EncodeCursor(next);
   }
   return out;
