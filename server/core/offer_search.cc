@@ -976,10 +976,11 @@ void OfferIndex::SortPage(std::vector<Match>* matches, size_t take) const {
   auto begin = matches->begin();
   auto contenders_end = matches->end();
   if (matches->size() > take) {
-    // Keys alone first: the page holds every match whose key is below that of its last, and
-    // those of the last's key that come first by id.
-    std::nth_element(begin, begin + static_cast<long>(take - 1), matches->end(),
-                     [](const Match& a, const Match& b) { return a.key < b.key; });
+    // Keys alone first (a heap of the `take` lowest, which few matches enter): the page holds
+    // every match whose key is below that of its last, and those of the last's key that come
+    // first by id.
+    std::partial_sort(begin, begin + static_cast<long>(take), matches->end(),
+                      [](const Match& a, const Match& b) { return a.key < b.key; });
     const double last = begin[static_cast<long>(take - 1)].key;
     contenders_end = std::partition(begin + static_cast<long>(take), matches->end(),
                                     [last](const Match& m) { return m.key == last; });
