@@ -389,9 +389,9 @@ class OfferIndex {
   mutable absl::Mutex mu_;
   mutable std::atomic<int> readers_waiting_{0};  // readers waiting for mu_
   std::atomic<int64_t> readers_let_in_{0};        // when a writer last let them in (ns)
-  BlockPool pool_ ABSL_GUARDED_BY(mu_);  // versions' lists and bytes
+  BlockPool pool_ ABSL_GUARDED_BY(mu_);  // versions' lists, bytes and ids
   ChunkedVector<Version> versions_ ABSL_GUARDED_BY(mu_);                  // by ordinal
-  // The facts every search reads, in one array (64 bytes a version, against 152 in versions_): the
+  // The facts every search reads, in one array (64 bytes a version, against 128 in versions_): the
   // search's innermost loop indexes it directly.
   std::vector<Hot, LargeAllocator<Hot>> hot_ ABSL_GUARDED_BY(mu_);  // by ordinal
   // The live versions' ordinals, found by offer id.
