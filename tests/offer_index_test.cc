@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -605,6 +606,110 @@ TEST_F(OfferIndexTest, FirstPagesByPriceStopAmongEqualPrices) {
       EXPECT_LT(first->candidates, 100) << fast.ShortDebugString();
       if (persons > 0) {
         EXPECT_EQ(300 - small, full->total_count);
+      }
+    }
+  }
+}
+
+// A version's packed facts hold a copy of up to three prices (each under 2^31 cents) and two
+// opening periods; offers with more, or dearer, are read from the version's block. Both kinds
+// filter and sort alike.
+TEST_F(OfferIndexTest, PricesAndPeriodsBeyondThePackedFactsFilterAndSortAlike) {
+  std::mt19937 rng(5);
+  uint64_t revision = 500000;
+  const v1::PriceUnit units[] = {v1::PRICE_UNIT_PER_NIGHT, v1::PRICE_UNIT_PER_WEEK,
+                                 v1::PRICE_UNIT_PER_PERSON};
+  auto date = [](v1::Date* d, int month, int day) {
+    d->set_year(2027), d->set_month(month), d->set_day(day);
+  };
+  for (int i = 0; i < 300; ++i) {
+    v1::Offer o = catalog_.offers[static_cast<size_t>(i)];
+    o.set_id(absl::StrCat("packed-", i));
+    o.clear_prices();
+    const int prices = static_cast<int>(rng() % 6);  // 0 to 5
+    for (int k = 0; k < prices; ++k) {
+      v1::Price* price = o.add_prices();
+      price->set_unit(units[rng() % 3]);
+      // One in ten above what 32 bits hold.
+      const int64_t min = rng() % 10 == 0 ? int64_t{3000000000} + rng() % 1000
+                                          : static_cast<int64_t>(rng() % 200000);
+      price->set_min_amount_cents(min);
+      price->set_max_amount_cents(min + static_cast<int64_t>(rng() % 50000));
+    }
+    o.clear_opening_periods();
+    const int periods = static_cast<int>(rng() % 5);  // 0 to 4
+    for (int k = 0; k < periods; ++k) {
+      v1::DateRange* r = o.add_opening_periods();
+      const int month = 1 + static_cast<int>(rng() % 11);
+      date(r->mutable_start(), month, 1 + static_cast<int>(rng() % 28));
+      date(r->mutable_end(), month + 1, 1 + static_cast<int>(rng() % 28));
+    }
+    o.set_etag(absl::StrCat(++revision));
+    offers_[o.id()] = o;
+    index_.UpsertOffer(o, revision);
+  }
+  index_.SetRevision(revision);
+
+  // The lowest (or, descending, the highest) minimum among the prices the query reads.
+  auto key_of = [](const v1::SearchOffersRequest& q, const v1::Offer& o) {
+    bool descending = q.sort() == v1::SORT_ORDER_PRICE_DESCENDING;
+    std::optional<int64_t> key;
+    for (const auto& pr : o.prices()) {
+      if (q.price().unit() && pr.unit() != q.price().unit()) continue;
+      if (q.has_price() && (pr.max_amount_cents() < q.price().min_amount_cents() ||
+                            (q.price().max_amount_cents() &&
+                             pr.min_amount_cents() > q.price().max_amount_cents()))) {
+        continue;
+      }
+      if (!key || (descending ? pr.min_amount_cents() > *key : pr.min_amount_cents() < *key))
+        key = pr.min_amount_cents();
+    }
+    return key;
+  };
+  int queries = 0;
+  for (v1::PriceUnit unit :
+       {v1::PRICE_UNIT_UNSPECIFIED, v1::PRICE_UNIT_PER_WEEK, v1::PRICE_UNIT_PER_PERSON}) {
+    for (auto [low, high] :
+         {std::pair<int64_t, int64_t>{0, 0}, {20000, 90000}, {150000, 0}, {2900000000, 0}}) {
+      for (v1::SortOrder sort : {v1::SORT_ORDER_PRICE_ASCENDING, v1::SORT_ORDER_PRICE_DESCENDING}) {
+        v1::SearchOffersRequest q;
+        q.add_kinds(catalog_.offers[0].kind());
+        if (unit != v1::PRICE_UNIT_UNSPECIFIED || low || high) {
+          q.mutable_price()->set_unit(unit);
+          q.mutable_price()->set_min_amount_cents(low);
+          q.mutable_price()->set_max_amount_cents(high);
+        }
+        if (queries % 3 == 0) {
+          date(q.mutable_open()->mutable_start(), 6 + queries % 4, 3);
+          date(q.mutable_open()->mutable_end(), 6 + queries % 4, 9);
+        }
+        q.set_sort(sort);
+        ++queries;
+        ExpectSameAsBruteForce(q, 7);
+        // Every page in the order of the brute force's keys (offers without one come last).
+        q.set_page_size(9);
+        std::vector<std::optional<int64_t>> keys;
+        for (int page = 0; page < 1000; ++page) {
+          absl::StatusOr<SearchOutcome> out = index_.Search(q);
+          ASSERT_OK(out);
+          for (const auto& hit : out->hits) {
+            v1::Offer o;
+            ASSERT_TRUE(o.ParseFromString(hit.offer_bytes));
+            keys.push_back(key_of(q, offers_[o.id()]));
+          }
+          if (out->next_page_token.empty()) break;
+          q.set_page_token(out->next_page_token);
+        }
+        ASSERT_FALSE(keys.empty()) << q.ShortDebugString();
+        for (size_t i = 1; i < keys.size(); ++i) {
+          if (!keys[i]) continue;
+          ASSERT_TRUE(keys[i - 1].has_value()) << q.ShortDebugString() << " at " << i;
+          if (sort == v1::SORT_ORDER_PRICE_ASCENDING) {
+            EXPECT_LE(*keys[i - 1], *keys[i]) << q.ShortDebugString() << " at " << i;
+          } else {
+            EXPECT_GE(*keys[i - 1], *keys[i]) << q.ShortDebugString() << " at " << i;
+          }
+        }
       }
     }
   }

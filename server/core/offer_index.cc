@@ -312,11 +312,10 @@ OfferIndex::Hot OfferIndex::HotOf(const Version& v) {
   Hot h;
   h.born = v.born;
   h.died = v.died;
-  h.lat = static_cast<float>(v.lat);
-  h.lon = static_cast<float>(v.lon);
+  h.lat = v.lat;
+  h.lon = v.lon;
   h.min_persons = v.min_persons;
   h.max_persons = v.max_persons;
-  h.provider = v.provider;
   h.insee = v.insee;
   h.postcode = v.postcode;
   h.departement = v.departement;
@@ -326,6 +325,32 @@ OfferIndex::Hot OfferIndex::HotOf(const Version& v) {
   h.class_level = static_cast<uint8_t>(v.class_level);
   h.class_scheme = static_cast<uint8_t>(v.class_scheme);
   h.has_location = v.has_location;
+  h.provider = v.provider;
+  h.update_micros = v.update_micros;
+  // Prices are copied when there are few and each fits the copy's narrower fields.
+  auto fits = [](const Version::PriceEntry& p) {
+    return p.unit >= 0 && p.unit < kNotCopied && p.min >= 0 && p.max >= 0 &&
+           p.max <= std::numeric_limits<int32_t>::max() &&
+           p.min <= std::numeric_limits<int32_t>::max();
+  };
+  const auto prices = v.prices();
+  if (prices.size() <= kHotPrices && std::all_of(prices.begin(), prices.end(), fits)) {
+    h.n_prices = static_cast<uint8_t>(prices.size());
+    for (size_t i = 0; i < prices.size(); ++i) {
+      h.price_unit[i] = static_cast<uint8_t>(prices[i].unit);
+      h.price_min[i] = static_cast<int32_t>(prices[i].min);
+      h.price_max[i] = static_cast<int32_t>(prices[i].max);
+    }
+  } else {
+    h.n_prices = kNotCopied;
+  }
+  const auto open = v.open();
+  if (open.size() <= kHotOpen) {
+    h.n_open = static_cast<uint8_t>(open.size());
+    std::copy(open.begin(), open.end(), h.open);
+  } else {
+    h.n_open = kNotCopied;
+  }
   return h;
 }
 

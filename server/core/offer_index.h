@@ -134,9 +134,9 @@ class OfferIndex {
 
   // One version of an offer: its searchable facts, its id and its stored bytes. Its lists, bytes
   // and id share one block of the index's pool, allocated once (a version never changes but for
-  // `died`) and given back by the index when it drops the version. What a search's check reads of
-  // a version beyond its Hot facts (coordinates, the block and its sizes, update time) fills its
-  // first cache line, so that a check waits for one line of it, not two; two lines in all.
+  // `died`) and given back by the index when it drops the version. A search's check reads a version
+  // only for what its Hot facts lack (tags, labels, words, many prices): the block and its sizes,
+  // in the version's first cache line.
   struct alignas(64) Version {
     Version() = default;
     Version(Version&&) = default;
@@ -149,7 +149,7 @@ class OfferIndex {
       int64_t min, max;
     };
     using Period = std::pair<int32_t, int32_t>;  // opening days, inclusive
-    // The first line: what a check reads.
+    // The first line: what a check may read (and the coordinates, copied in Hot).
     double lat = 0, lon = 0;
     // In this order: prices, opening periods, facts (interned ids, each list sorted and unique:
     // tags, labels, title words, then the other words: descriptions, provider name and commune),
@@ -212,16 +212,31 @@ class OfferIndex {
   };
   static_assert(sizeof(Version) == 128, "a version fills two cache lines");
 
-  // The facts most filters read, packed in one cache line per version and kept beside
-  // versions_ (same ordinal), so that checking a candidate rarely touches the Version itself.
-  struct Hot {
+  // The facts the filters read, packed in two cache lines per version and kept beside versions_
+  // (same ordinal), so that checking a candidate touches the Version and its block only for the
+  // filters that need them (tags, labels, words) or for prices and opening periods too many to
+  // copy here. The first line holds what every check reads; the second what a check reads once
+  // the first line's filters passed, and only for queries that ask for it.
+  static constexpr int kHotPrices = 3, kHotOpen = 2;
+  static constexpr uint8_t kNotCopied = 255;  // n_prices, n_open: read the version's block
+  struct alignas(64) Hot {
+    // The first line.
     uint64_t born = 0, died = std::numeric_limits<uint64_t>::max();
-    float lat = 0, lon = 0;
+    double lat = 0, lon = 0;  // the version's own, to the bit
     int32_t min_persons = 0, max_persons = 0;
-    uint32_t provider = 0, insee = 0, postcode = 0, departement = 0, commune = 0;
+    uint32_t insee = 0, postcode = 0, departement = 0, commune = 0;
     uint8_t kind = 0, sub_kind = 0, class_level = 0, class_scheme = 0;
     bool has_location = false;
+    uint8_t n_prices = 0;  // prices copied below, or kNotCopied
+    uint8_t n_open = 0;    // opening periods copied below, or kNotCopied
+    // The second line.
+    alignas(64) uint32_t provider = 0;
+    int64_t update_micros = 0;
+    int32_t price_min[kHotPrices] = {}, price_max[kHotPrices] = {};
+    uint8_t price_unit[kHotPrices] = {};
+    Version::Period open[kHotOpen] = {};
   };
+  static_assert(sizeof(Hot) == 128, "packed facts fill two cache lines");
 
   // Sets of ordinals found by a string key held in the array the ordinals index (an offer's id in
   // versions_, an interned string in names_): the set holds 4 bytes an element rather than a copy
@@ -330,9 +345,6 @@ class OfferIndex {
   // the matches that can be on the page are ordered, and only their ids are read, in one pass that
   // asks for them ahead (compared inside the sort, ids are read one version after another).
   void SortPage(std::vector<Match>* matches, size_t take) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // Asks for the memory a check of version `ordinal` reads first (its facts in hot_, its version's
-  // first line), so that it arrives while other work goes on.
-  void PrefetchChecked(uint32_t ordinal) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The non-empty lists of `lists` (priced_ or by_id_) of each sub-kind and cell, for that unit or
   // level, their first entries already asked for.
   template <typename List>
@@ -391,8 +403,8 @@ class OfferIndex {
   std::atomic<int64_t> readers_let_in_{0};        // when a writer last let them in (ns)
   BlockPool pool_ ABSL_GUARDED_BY(mu_);  // versions' lists, bytes and ids
   ChunkedVector<Version> versions_ ABSL_GUARDED_BY(mu_);                  // by ordinal
-  // The facts every search reads, in one array (64 bytes a version, against 128 in versions_): the
-  // search's innermost loop indexes it directly.
+  // The facts searches read, in one array (two cache lines a version, the first of them all most
+  // candidates need): the search's innermost loop indexes it directly.
   std::vector<Hot, LargeAllocator<Hot>> hot_ ABSL_GUARDED_BY(mu_);  // by ordinal
   // The live versions' ordinals, found by offer id.
   KeyedSet<Version> live_ ABSL_GUARDED_BY(mu_){0, KeyHash<Version>{&versions_},

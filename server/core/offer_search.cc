@@ -408,13 +408,9 @@ void OfferIndex::PlanSources(const Query& q, Plan* plan) const {
   }
 }
 
-void OfferIndex::PrefetchChecked(uint32_t ordinal) const {
-  __builtin_prefetch(&hot_[ordinal]);
-  __builtin_prefetch(&versions_[ordinal]);  // its first line: all a check reads of it
-}
-
-// Checks every filter of the query on a version, the packed facts first and the rest of the
-// version last, and records each version that passes as a match with its sort key.
+// Checks every filter of the query on a version, the first line of its packed facts first, then
+// their second line and its version's block when the query asks for what they hold, and records
+// each version that passes as a match with its sort key.
 class OfferIndex::Checker {
  public:
   Checker(const OfferIndex& index, const Query& q, const Plan& plan, uint64_t as_of,
@@ -426,7 +422,16 @@ class OfferIndex::Checker {
         sort_(sort),
         from_near_(q.near_lat, q.near_lon),
         matches_(matches),
-        checked_(checked) {
+        checked_(checked),
+        reads_block_(!q.tags_all.empty() || !q.tags_any.empty() || !q.labels.empty() ||
+                     !q.words.empty()),
+        // A query that reads the block takes prices, periods and update time from there too (the
+        // block's first line and the version's, which it reads anyway).
+        reads_second_line_(
+            q.provider ||
+            (!reads_block_ &&
+             (q.has_price || q.has_open || sort == v1::SORT_ORDER_PRICE_ASCENDING ||
+              sort == v1::SORT_ORDER_PRICE_DESCENDING || sort == v1::SORT_ORDER_UPDATE_TIME))) {
     // Each query word's ids (sorted) with their inverse document frequency, worked out once.
     const double n_docs = static_cast<double>(std::max<size_t>(1, index.live_.size()));
     word_idf_.resize(q.words.size());
@@ -443,6 +448,14 @@ class OfferIndex::Checker {
   void operator()(uint32_t o) const {
     ++*checked_;
     if (PassesHot(o)) CheckVersion(o);
+  }
+
+  // Asks for what checking version `o` will read (for a caller that checks it a little later).
+  void Prefetch(uint32_t o) const {
+    const Hot* h = &index_.hot_[o];
+    __builtin_prefetch(h);
+    if (reads_second_line_) __builtin_prefetch(&h->provider);
+    if (reads_block_) __builtin_prefetch(&index_.versions_[o]);
   }
 
   // Whether version `o` passes the filters its packed facts (hot_) answer alone: its revision,
@@ -466,7 +479,6 @@ class OfferIndex::Checker {
                             (q.class_scheme != 0 && h.class_scheme != q.class_scheme))) {
       return false;
     }
-    if (q.provider && h.provider != q.provider) return false;
     if (q.commune && h.commune != q.commune) return false;
     if (q.insee && h.insee != q.insee) return false;
     if (q.postcode && h.postcode != q.postcode) return false;
@@ -488,22 +500,25 @@ class OfferIndex::Checker {
     return true;
   }
 
-  // The rest of the checks of a version that passed PassesHot, from its version and its block;
-  // records it as a match if it passes them all.
+  // The rest of the checks of a version that passed PassesHot, from the second line of its packed
+  // facts, and from its version's block for what they lack; records it as a match if it passes
+  // them all.
   void CheckVersion(uint32_t o) const {
     const Query& q = q_;
     const Hot& h = index_.hot_[o];
     const Version& v = index_.versions_[o];
     double distance = 0;
     if (q.has_near) {
-      distance = from_near_.Km(v.lat, v.lon);
+      distance = from_near_.Km(h.lat, h.lon);
       if (distance > q.radius_km) return;
     }
     if (q.has_box) {
-      if (v.lat < q.south || v.lat > q.north) return;
-      bool inside = q.west <= q.east ? (v.lon >= q.west && v.lon <= q.east) : (v.lon >= q.west || v.lon <= q.east);
+      if (h.lat < q.south || h.lat > q.north) return;
+      bool inside = q.west <= q.east ? (h.lon >= q.west && h.lon <= q.east)
+                                     : (h.lon >= q.west || h.lon <= q.east);
       if (!inside) return;
     }
+    if (q.provider && h.provider != q.provider) return;
     for (uint32_t t : q.tags_all) if (!SortedContains(v.tags(), t)) return;
     if (!q.tags_any.empty()) {
       bool any = false;
@@ -513,16 +528,19 @@ class OfferIndex::Checker {
     for (uint32_t l : q.labels) if (!SortedContains(v.labels(), l)) return;
     int64_t best_price = std::numeric_limits<int64_t>::max();
     int64_t top_price = -1;
-    for (const auto& p : v.prices()) {
-      if (q.price_unit != 0 && p.unit != q.price_unit) continue;
-      if (q.has_price && (p.max < q.price_min || p.min > q.price_max)) continue;
-      best_price = std::min(best_price, p.min);
-      top_price = std::max(top_price, p.min);
-    }
+    ForEachPrice(h, v, [&](int unit, int64_t min, int64_t max) {
+      if (q.price_unit != 0 && unit != q.price_unit) return;
+      if (q.has_price && (max < q.price_min || min > q.price_max)) return;
+      best_price = std::min(best_price, min);
+      top_price = std::max(top_price, min);
+    });
     if (q.has_price && top_price < 0) return;
-    if (q.has_open && !v.open().empty()) {
-      bool open = false;
-      for (const auto& [s, e] : v.open()) open = open || (s <= q.open_to && e >= q.open_from);
+    if (q.has_open) {
+      const absl::Span<const Version::Period> periods = !reads_block_ && h.n_open != kNotCopied
+                                                            ? absl::MakeConstSpan(h.open, h.n_open)
+                                                            : v.open();
+      bool open = periods.empty();
+      for (const auto& [s, e] : periods) open = open || (s <= q.open_to && e >= q.open_from);
       if (!open) return;
     }
     double relevance = 0;
@@ -545,17 +563,17 @@ class OfferIndex::Checker {
         break;
       case v1::SORT_ORDER_PRICE_ASCENDING:
         if (!q.has_price) {
-          for (const auto& p : v.prices()) {
-            if (q.price_unit == 0 || p.unit == q.price_unit) best_price = std::min(best_price, p.min);
-          }
+          ForEachPrice(h, v, [&](int unit, int64_t min, int64_t) {
+            if (q.price_unit == 0 || unit == q.price_unit) best_price = std::min(best_price, min);
+          });
         }
         key = best_price == std::numeric_limits<int64_t>::max() ? kLast : static_cast<double>(best_price);
         break;
       case v1::SORT_ORDER_PRICE_DESCENDING:
         if (!q.has_price) {
-          for (const auto& p : v.prices()) {
-            if (q.price_unit == 0 || p.unit == q.price_unit) top_price = std::max(top_price, p.min);
-          }
+          ForEachPrice(h, v, [&](int unit, int64_t min, int64_t) {
+            if (q.price_unit == 0 || unit == q.price_unit) top_price = std::max(top_price, min);
+          });
         }
         key = top_price < 0 ? kLast : -static_cast<double>(top_price);
         break;
@@ -566,7 +584,7 @@ class OfferIndex::Checker {
         key = -h.class_level;
         break;
       case v1::SORT_ORDER_UPDATE_TIME:
-        key = -static_cast<double>(v.update_micros);
+        key = -static_cast<double>(reads_block_ ? v.update_micros : h.update_micros);
         break;
       default:
         break;
@@ -589,10 +607,11 @@ class OfferIndex::Checker {
   }
 
   // Checks a list of candidates in turn. Checking is mostly waiting for memory (a candidate's
-  // facts, its version, its words and prices, scattered over the index), and the core can wait
-  // for only so many cache lines at once: so the candidates are taken in blocks, first their
-  // packed facts alone (asked for a few places ahead), then, for those that passed, their versions
-  // and blocks. A candidate the packed facts turn away costs one line, not four or five.
+  // facts, its version, its words, scattered over the index), and the core can wait for only so
+  // many cache lines at once: so the candidates are taken in blocks, first the first line of their
+  // packed facts alone (asked for a few places ahead), then, for those that passed, what else the
+  // query reads: the second line, the version and its words. A candidate the first line turns
+  // away costs one line; one that passes, two lines unless the query has tags, labels or words.
   void InTurn(absl::Span<const uint32_t> list) const {
     constexpr size_t kBlock = 256, kHotAhead = 16, kAhead = 12, kNear = 4;
     uint32_t passed[kBlock];
@@ -605,8 +624,11 @@ class OfferIndex::Checker {
       }
       *checked_ += static_cast<int64_t>(to - from);
       for (size_t j = 0; j < n; ++j) {
-        if (j + kAhead < n) __builtin_prefetch(&index_.versions_[passed[j + kAhead]]);
-        if (j + kNear < n) {
+        if (j + kAhead < n) {
+          if (reads_second_line_) __builtin_prefetch(&index_.hot_[passed[j + kAhead]].provider);
+          if (reads_block_) __builtin_prefetch(&index_.versions_[passed[j + kAhead]]);
+        }
+        if (reads_block_ && j + kNear < n) {
           const Version& v = index_.versions_[passed[j + kNear]];
           __builtin_prefetch(v.data);  // prices, then the facts
           __builtin_prefetch(v.facts().data());
@@ -621,6 +643,18 @@ class OfferIndex::Checker {
   // unique), or `best` if higher. Walks the shorter list and searches the longer one from where
   // the last search ended: a word (or its few prefix variants) against a description's hundred
   // words.
+  // Calls f(unit, min, max) for each price of version `v` (packed facts `h`), read from the packed
+  // facts when they hold a copy and the query does not read the block anyway.
+  template <typename F>
+  void ForEachPrice(const Hot& h, const Version& v, F f) const {
+    if (!reads_block_ && h.n_prices != kNotCopied) {
+      for (int i = 0; i < h.n_prices; ++i)
+        f(int{h.price_unit[i]}, int64_t{h.price_min[i]}, int64_t{h.price_max[i]});
+    } else {
+      for (const auto& p : v.prices()) f(p.unit, p.min, p.max);
+    }
+  }
+
   static double BestIn(const std::vector<std::pair<uint32_t, double>>& ids,
                        absl::Span<const uint32_t> words, double weight, double best) {
     if (ids.size() <= words.size()) {
@@ -652,6 +686,8 @@ class OfferIndex::Checker {
   std::vector<double> word_max_idf_;  // per query word: the highest idf of its ids
   std::vector<Match>* matches_;
   int64_t* checked_;
+  const bool reads_block_;        // the query reads every candidate's block (tags, labels, words)
+  const bool reads_second_line_;  // the query reads the packed facts' second line
 };
 
 template <typename List>
@@ -745,7 +781,7 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
       // This list's next turn finds its next entries, and the facts and version of the one it
       // will check, on their way (unless the group is too big for it: it is passed over then).
       if (head.end - head.at > 4) __builtin_prefetch(head.at + 4);
-      if (q.persons <= 0 || head.at->max_persons >= q.persons) PrefetchChecked(head.at->ordinal);
+      if (q.persons <= 0 || head.at->max_persons >= q.persons) check.Prefetch(head.at->ordinal);
       std::push_heap(heads.begin(), heads.end(), later);
     }
   }
@@ -801,7 +837,7 @@ void OfferIndex::MergeIdLists(const std::vector<int>& sub_kinds, const std::vect
     } else {
       head.prefix = head.at->id_prefix;
       // Checked at this list's next turn.
-      PrefetchChecked(head.at->ordinal);
+      check.Prefetch(head.at->ordinal);
       if (head.end - head.at > 4) __builtin_prefetch(head.at + 4);
       std::push_heap(heads.begin(), heads.end(), later);
     }
