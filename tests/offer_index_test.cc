@@ -715,6 +715,43 @@ TEST_F(OfferIndexTest, PricesAndPeriodsBeyondThePackedFactsFilterAndSortAlike) {
   }
 }
 
+// The packed facts hold a bit for each of the first 64 tags seen; queries naming later tags read
+// the versions' blocks. Both kinds, and queries mixing them, match alike.
+TEST_F(OfferIndexTest, TagsWithAndWithoutABitMatchAlike) {
+  uint64_t revision = 600000;
+  for (int i = 0; i < 160; ++i) {
+    v1::Offer o = catalog_.offers[static_cast<size_t>(i)];
+    o.set_id(absl::StrCat("tagged-", i));
+    o.add_tags(absl::StrCat("Rare ", i % 80));  // 80 new tags: the bits run out among them
+    if (i % 3 == 0) o.add_tags(absl::StrCat("Rare ", (i + 7) % 80));
+    o.set_etag(absl::StrCat(++revision));
+    offers_[o.id()] = o;
+    index_.UpsertOffer(o, revision);
+  }
+  index_.SetRevision(revision);
+  const std::string common = catalog_.offers[0].tags(0);
+  std::vector<v1::SearchOffersRequest> queries;
+  for (int k : {0, 5, 40, 70, 79}) {
+    v1::SearchOffersRequest q;
+    q.add_tags_all(absl::StrCat("rare ", k));
+    queries.push_back(q);
+    q.add_tags_all(common);
+    queries.push_back(q);
+    v1::SearchOffersRequest any;
+    any.add_tags_any(absl::StrCat("Rare ", k));
+    any.add_tags_any(absl::StrCat("Rare ", (k + 33) % 80));
+    queries.push_back(any);
+    any.add_tags_all(common);
+    any.add_kinds(catalog_.offers[0].kind());
+    queries.push_back(any);
+  }
+  for (v1::SearchOffersRequest& q : queries) {
+    ExpectSameAsBruteForce(q);
+    q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
+    ExpectSameAsBruteForce(q, 4);
+  }
+}
+
 // The ordered lists compare ids by their first eight bytes first: ids that share those, that are
 // shorter than eight bytes, prefixes of one another, or hold bytes above 0x7f still come in the
 // order of their bytes.

@@ -308,7 +308,23 @@ void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
   for (PostingList* list : lists) list->push_back(ordinal);
 }
 
-OfferIndex::Hot OfferIndex::HotOf(const Version& v) {
+uint64_t OfferIndex::TagBits(absl::Span<const uint32_t> tags) const {
+  uint64_t bits = 0;
+  for (uint32_t t : tags) {
+    auto it = tag_bits_.find(t);
+    if (it != tag_bits_.end()) bits |= uint64_t{1} << it->second;
+  }
+  return bits;
+}
+
+void OfferIndex::AssignTagBits(absl::Span<const uint32_t> tags) {
+  for (uint32_t t : tags) {
+    if (tag_bits_.size() == 64) return;
+    tag_bits_.try_emplace(t, static_cast<int>(tag_bits_.size()));
+  }
+}
+
+OfferIndex::Hot OfferIndex::HotOf(const Version& v) const {
   Hot h;
   h.born = v.born;
   h.died = v.died;
@@ -327,6 +343,7 @@ OfferIndex::Hot OfferIndex::HotOf(const Version& v) {
   h.has_location = v.has_location;
   h.provider = v.provider;
   h.update_micros = v.update_micros;
+  h.tags = TagBits(v.tags());
   // Prices are copied when there are few and each fits the copy's narrower fields.
   auto fits = [](const Version::PriceEntry& p) {
     return p.unit >= 0 && p.unit < kNotCopied && p.min >= 0 && p.max >= 0 &&
@@ -414,6 +431,7 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   std::vector<uint32_t>& body_words = scratch_.body_words;
   for (auto* list : {&tags, &labels, &title_words, &body_words}) list->clear();
   for (OfferText::Piece t : text.tags) tags.push_back(Intern(text[t]));
+  AssignTagBits(tags);
   for (const std::string& l : offer.labels()) labels.push_back(Intern(l));
   for (OfferText::Piece w : text.title_words) title_words.push_back(InternWord(text[w]));
   for (OfferText::Piece w : text.body_words) body_words.push_back(InternWord(text[w]));

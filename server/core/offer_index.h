@@ -230,11 +230,12 @@ class OfferIndex {
     uint8_t n_prices = 0;  // prices copied below, or kNotCopied
     uint8_t n_open = 0;    // opening periods copied below, or kNotCopied
     // The second line.
-    alignas(64) uint32_t provider = 0;
-    int64_t update_micros = 0;
+    alignas(64) int64_t update_micros = 0;
+    uint32_t provider = 0;
     int32_t price_min[kHotPrices] = {}, price_max[kHotPrices] = {};
-    uint8_t price_unit[kHotPrices] = {};
     Version::Period open[kHotOpen] = {};
+    uint8_t price_unit[kHotPrices] = {};
+    uint64_t tags = 0;  // bit b set when the version has the tag of bit b (see tag_bits_)
   };
   static_assert(sizeof(Hot) == 128, "packed facts fill two cache lines");
 
@@ -285,7 +286,11 @@ class OfferIndex {
   struct Match;
   class Checker;
 
-  static Hot HotOf(const Version& v);
+  Hot HotOf(const Version& v) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The bits of these tags (interned ids) that have one; with `assign`, tags seen for the first
+  // time get the next free bit, while there is one.
+  uint64_t TagBits(absl::Span<const uint32_t> tags) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  void AssignTagBits(absl::Span<const uint32_t> tags) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The id of `s` in `set` (adding it to names_ and the set if new); 0 for the empty string.
   uint32_t InternIn(KeyedSet<std::string>* set, absl::string_view s)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -451,6 +456,10 @@ class OfferIndex {
                                                       KeyEq<std::string>{&names_}};
   KeyedSet<std::string> provider_ids_ ABSL_GUARDED_BY(mu_){0, KeyHash<std::string>{&names_},
                                                            KeyEq<std::string>{&names_}};
+  // The bit of each of the first 64 tags seen (by interned id), in Hot::tags: a version gets the
+  // bits of its tags when it is made, and a tag gets its bit when the first version with it is
+  // made, so a bit that is not set means the tag is not there.
+  absl::flat_hash_map<uint32_t, int> tag_bits_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> words_ ABSL_GUARDED_BY(mu_);  // every text word, for prefix queries
   std::vector<bool> is_word_ ABSL_GUARDED_BY(mu_);     // by interned id: in words_
   // Lists reused from one version to the next while it is made and posted (under the lock).

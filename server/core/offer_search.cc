@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <numeric>
 #include <queue>
@@ -423,12 +424,16 @@ class OfferIndex::Checker {
         from_near_(q.near_lat, q.near_lon),
         matches_(matches),
         checked_(checked),
-        reads_block_(!q.tags_all.empty() || !q.tags_any.empty() || !q.labels.empty() ||
-                     !q.words.empty()),
+        tags_all_bits_(index.TagBits(q.tags_all)),
+        tags_any_bits_(index.TagBits(q.tags_any)),
+        // Tags are read from the packed facts when each of the query's has a bit there.
+        tags_from_bits_(std::popcount(tags_all_bits_) == static_cast<int>(q.tags_all.size()) &&
+                        std::popcount(tags_any_bits_) == static_cast<int>(q.tags_any.size())),
+        reads_block_(!tags_from_bits_ || !q.labels.empty() || !q.words.empty()),
         // A query that reads the block takes prices, periods and update time from there too (the
         // block's first line and the version's, which it reads anyway).
         reads_second_line_(
-            q.provider ||
+            q.provider || (tags_from_bits_ && (tags_all_bits_ | tags_any_bits_) != 0) ||
             (!reads_block_ &&
              (q.has_price || q.has_open || sort == v1::SORT_ORDER_PRICE_ASCENDING ||
               sort == v1::SORT_ORDER_PRICE_DESCENDING || sort == v1::SORT_ORDER_UPDATE_TIME))) {
@@ -519,11 +524,17 @@ class OfferIndex::Checker {
       if (!inside) return;
     }
     if (q.provider && h.provider != q.provider) return;
-    for (uint32_t t : q.tags_all) if (!SortedContains(v.tags(), t)) return;
-    if (!q.tags_any.empty()) {
-      bool any = false;
-      for (uint32_t t : q.tags_any) any = any || SortedContains(v.tags(), t);
-      if (!any) return;
+    if (tags_from_bits_) {
+      if ((h.tags & tags_all_bits_) != tags_all_bits_) return;
+      if (tags_any_bits_ != 0 && (h.tags & tags_any_bits_) == 0) return;
+    } else {
+      for (uint32_t t : q.tags_all)
+        if (!SortedContains(v.tags(), t)) return;
+      if (!q.tags_any.empty()) {
+        bool any = false;
+        for (uint32_t t : q.tags_any) any = any || SortedContains(v.tags(), t);
+        if (!any) return;
+      }
     }
     for (uint32_t l : q.labels) if (!SortedContains(v.labels(), l)) return;
     int64_t best_price = std::numeric_limits<int64_t>::max();
@@ -686,7 +697,9 @@ class OfferIndex::Checker {
   std::vector<double> word_max_idf_;  // per query word: the highest idf of its ids
   std::vector<Match>* matches_;
   int64_t* checked_;
-  const bool reads_block_;        // the query reads every candidate's block (tags, labels, words)
+  const uint64_t tags_all_bits_, tags_any_bits_;  // the bits of the query's tags that have one
+  const bool tags_from_bits_;  // every tag of the query has a bit: the packed facts answer for tags
+  const bool reads_block_;     // the query reads every candidate's block (tags, labels, words)
   const bool reads_second_line_;  // the query reads the packed facts' second line
 };
 
