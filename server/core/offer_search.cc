@@ -622,7 +622,8 @@ class OfferIndex::Checker {
   // many cache lines at once: so the candidates are taken in blocks, first the first line of their
   // packed facts alone (asked for a few places ahead), then, for those that passed, what else the
   // query reads: the second line, the version and its words. A candidate the first line turns
-  // away costs one line; one that passes, two lines unless the query has tags, labels or words.
+  // away costs one line; one that passes, two, unless the query has labels, words or tags without
+  // a bit (then its version and block too).
   void InTurn(absl::Span<const uint32_t> list) const {
     constexpr size_t kBlock = 256, kHotAhead = 16, kAhead = 12, kNear = 4;
     uint32_t passed[kBlock];
