@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server/core/demo_catalog.h"
@@ -750,6 +752,28 @@ TEST_F(OfferIndexTest, TagsWithAndWithoutABitMatchAlike) {
     q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
     ExpectSameAsBruteForce(q, 4);
   }
+  // Tag counts, from the bits of offers whose tags all have one and from the blocks of the others
+  // (the last new tags have no bit), against the brute force.
+  v1::SearchOffersRequest q;
+  q.add_tags_any("rare 79");
+  q.add_tags_any("rare 75");
+  q.add_tags_any("rare 3");
+  q.set_include_facets(true);
+  absl::StatusOr<SearchOutcome> out = index_.Search(q);
+  ASSERT_OK(out);
+  std::map<std::string, int64_t> expected, got;
+  for (const auto& [id, o] : offers_) {
+    if (!Matches(q, o, providers_[o.provider_id()])) continue;
+    for (const auto& t : o.tags()) ++expected[FoldAccentsLower(t)];
+  }
+  ASSERT_LT(expected.size(), 50u);  // every tag shown
+  ASSERT_GT(expected["rare 79"], 1);
+  for (const v1::Facet& f : out->facets) {
+    if (f.name() == "tag") {
+      for (const v1::FacetCount& c : f.counts()) got[c.value()] = c.count();
+    }
+  }
+  EXPECT_EQ(expected, got);
 }
 
 // The ordered lists compare ids by their first eight bytes first: ids that share those, that are

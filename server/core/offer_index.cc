@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -319,8 +320,9 @@ uint64_t OfferIndex::TagBits(absl::Span<const uint32_t> tags) const {
 
 void OfferIndex::AssignTagBits(absl::Span<const uint32_t> tags) {
   for (uint32_t t : tags) {
-    if (tag_bits_.size() == 64) return;
-    tag_bits_.try_emplace(t, static_cast<int>(tag_bits_.size()));
+    if (tag_bits_.size() == tag_of_bit_.size()) return;
+    const int bit = static_cast<int>(tag_bits_.size());
+    if (tag_bits_.try_emplace(t, bit).second) tag_of_bit_[static_cast<size_t>(bit)] = t;
   }
 }
 
@@ -344,6 +346,8 @@ OfferIndex::Hot OfferIndex::HotOf(const Version& v) const {
   h.provider = v.provider;
   h.update_micros = v.update_micros;
   h.tags = TagBits(v.tags());
+  h.tags_in_bits =
+      static_cast<size_t>(std::popcount(h.tags)) == v.tags().size();  // tags are unique
   // Prices are copied when there are few and each fits the copy's narrower fields.
   auto fits = [](const Version::PriceEntry& p) {
     return p.unit >= 0 && p.unit < kNotCopied && p.min >= 0 && p.max >= 0 &&

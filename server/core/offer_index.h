@@ -13,6 +13,7 @@
 #ifndef ATABLE_SERVER_CORE_OFFER_INDEX_H_
 #define ATABLE_SERVER_CORE_OFFER_INDEX_H_
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -229,6 +230,7 @@ class OfferIndex {
     bool has_location = false;
     uint8_t n_prices = 0;  // prices copied below, or kNotCopied
     uint8_t n_open = 0;    // opening periods copied below, or kNotCopied
+    bool tags_in_bits = false;  // each of the version's tags has a bit: `tags` lists them all
     // The second line.
     alignas(64) int64_t update_micros = 0;
     uint32_t provider = 0;
@@ -460,6 +462,7 @@ class OfferIndex {
   // bits of its tags when it is made, and a tag gets its bit when the first version with it is
   // made, so a bit that is not set means the tag is not there.
   absl::flat_hash_map<uint32_t, int> tag_bits_ ABSL_GUARDED_BY(mu_);
+  std::array<uint32_t, 64> tag_of_bit_ ABSL_GUARDED_BY(mu_) = {};  // the tag of each bit given
   std::set<std::string> words_ ABSL_GUARDED_BY(mu_);  // every text word, for prefix queries
   std::vector<bool> is_word_ ABSL_GUARDED_BY(mu_);     // by interned id: in words_
   // Lists reused from one version to the next while it is made and posted (under the lock).

@@ -967,23 +967,36 @@ std::vector<v1::Facet> OfferIndex::Facets(const std::vector<Match>& matches) con
   // Counted by the index's own values (the packed facts' small numbers, interned ids), named once
   // at the end: tens of thousands of matches cost a few array or map increments each.
   std::array<int64_t, 256> kinds{}, sub_kinds{}, levels{};
+  std::array<int64_t, 64> tag_bits{};  // matches per tag bit, for those whose bits list every tag
   absl::flat_hash_map<uint32_t, int64_t> tags, communes;
   const size_t n = matches.size();
   constexpr size_t kAhead = 8, kNear = 4;
   for (size_t i = 0; i < n; ++i) {
-    // The facts of the matches a few places ahead, then their tags, on their way.
+    // The packed facts of the matches a few places ahead, then the versions of those whose tags
+    // are not all in them, on their way.
     if (i + kAhead < n) {
-      __builtin_prefetch(&hot_[matches[i + kAhead].ordinal]);
-      __builtin_prefetch(&versions_[matches[i + kAhead].ordinal].data);
+      const Hot* ahead = &hot_[matches[i + kAhead].ordinal];
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(&ahead->tags);
     }
-    if (i + kNear < n) __builtin_prefetch(versions_[matches[i + kNear].ordinal].facts().data());
+    if (i + kNear < n && !hot_[matches[i + kNear].ordinal].tags_in_bits) {
+      __builtin_prefetch(&versions_[matches[i + kNear].ordinal]);
+    }
     const uint32_t o = matches[i].ordinal;
     const Hot& h = hot_[o];
     ++kinds[h.kind];
     ++sub_kinds[h.sub_kind];
     ++levels[h.class_level];
     if (h.insee) ++communes[h.insee];
-    for (uint32_t t : versions_[o].tags()) ++tags[t];
+    if (h.tags_in_bits) {
+      for (uint64_t bits = h.tags; bits != 0; bits &= bits - 1)
+        ++tag_bits[static_cast<size_t>(std::countr_zero(bits))];
+    } else {
+      for (uint32_t t : versions_[o].tags()) ++tags[t];
+    }
+  }
+  for (size_t b = 0; b < tag_bits.size(); ++b) {
+    if (tag_bits[b] > 0) tags[tag_of_bit_[b]] += tag_bits[b];
   }
   std::vector<v1::Facet> facets;
   // The top 50 values by count (then by name) of a count per value.
