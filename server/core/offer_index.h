@@ -289,9 +289,9 @@ class OfferIndex {
   class Checker;
 
   Hot HotOf(const Version& v) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // The bits of these tags (interned ids) that have one; with `assign`, tags seen for the first
-  // time get the next free bit, while there is one.
+  // The bits (in Hot::tags) of those of these tags (interned ids) that have one.
   uint64_t TagBits(absl::Span<const uint32_t> tags) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Gives each of these tags that has no bit yet the next free one, while there is one.
   void AssignTagBits(absl::Span<const uint32_t> tags) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The id of `s` in `set` (adding it to names_ and the set if new); 0 for the empty string.
   uint32_t InternIn(KeyedSet<std::string>* set, absl::string_view s)
