@@ -651,10 +651,6 @@ class OfferIndex::Checker {
   }
 
  private:
-  // The best weight of a query word (`ids`, with their idf, by id) among `words` (sorted,
-  // unique), or `best` if higher. Walks the shorter list and searches the longer one from where
-  // the last search ended: a word (or its few prefix variants) against a description's hundred
-  // words.
   // Calls f(unit, min, max) for each price of version `v` (packed facts `h`), read from the packed
   // facts when they hold a copy and the query does not read the block anyway.
   template <typename F>
@@ -667,6 +663,10 @@ class OfferIndex::Checker {
     }
   }
 
+  // The best weight of a query word (`ids`, with their idf, by id) among `words` (sorted,
+  // unique), or `best` if higher. Walks the shorter list and searches the longer one from where
+  // the last search ended: a word (or its few prefix variants) against a description's hundred
+  // words.
   static double BestIn(const std::vector<std::pair<uint32_t, double>>& ids,
                        absl::Span<const uint32_t> words, double weight, double best) {
     if (ids.size() <= words.size()) {
@@ -792,8 +792,8 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
       heads.pop_back();
     } else {
       head.price = head.at->price;
-      // This list's next turn finds its next entries, and the facts and version of the one it
-      // will check, on their way (unless the group is too big for it: it is passed over then).
+      // This list's next turn finds its next entries, and what checking the next one reads, on
+      // their way (unless the group is too big for it: it is passed over then).
       if (head.end - head.at > 4) __builtin_prefetch(head.at + 4);
       if (q.persons <= 0 || head.at->max_persons >= q.persons) check.Prefetch(head.at->ordinal);
       std::push_heap(heads.begin(), heads.end(), later);
