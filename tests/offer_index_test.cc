@@ -339,6 +339,71 @@ TEST_F(LargeOfferIndexTest, IntersectingTheTwoSmallestSourcesMatchesBruteForce) 
   for (const auto& q : queries) ExpectSameAsBruteForce(q, 700);
 }
 
+// Without the total count, a page sorted by relevance is read from one query word's title and
+// body lists, heaviest first, stopping once no unread version can come on it: each page must be
+// exactly the one a full read gives, and the walk must go on from it.
+TEST_F(LargeOfferIndexTest, RelevancePagesReadInOrderEqualTheFullRead) {
+  // Some offers hold words in their descriptions only, some words in their titles only, so that
+  // the same word weighs differently from offer to offer.
+  uint64_t revision = 1000000;
+  int n = 0;
+  for (const auto& [id, original] : std::map<std::string, v1::Offer>(offers_)) {
+    if (++n % 5 != 0) continue;
+    v1::Offer o = original;
+    (*o.mutable_descriptions())["fr"] = n % 3 == 0 ? "Près d'un gîte, d'une ferme et d'un château."
+                                                   : "Visite libre, dégustation possible.";
+    if (n % 7 == 0) o.set_title(absl::StrCat("Gîtes et fermes ", n));
+    o.set_etag(absl::StrCat(++revision));
+    offers_[id] = o;
+    index_.UpsertOffer(o, revision);
+  }
+  index_.SetRevision(revision);
+  const std::vector<std::string> texts = {"gite",        "gi", "ferme",  "visite chateau",
+                                          "degustation", "v",  "gite f", "visite ferme",
+                                          "chambre",     "ch"};
+  std::mt19937 rng(11);
+  int early = 0;
+  for (int i = 0; i < 80; ++i) {
+    v1::SearchOffersRequest q;
+    q.set_text(texts[static_cast<size_t>(i) % texts.size()]);
+    if (i % 4 == 1) q.set_sort(v1::SORT_ORDER_RELEVANCE);
+    if (rng() % 3 == 0) q.add_kinds(static_cast<v1::OfferKind>(1 + rng() % 3));
+    if (rng() % 3 == 0) {
+      const v1::Provider& p = catalog_.providers[rng() % catalog_.providers.size()];
+      *q.mutable_near()->mutable_point() = p.location();
+      q.mutable_near()->set_radius_km(10 + rng() % 60);
+    }
+    if (rng() % 4 == 0) q.set_persons(1 + static_cast<int>(rng() % 8));
+    q.set_page_size(i % 4 == 3 ? 1000 : 1 + static_cast<int>(rng() % 60));
+    v1::SearchOffersRequest fast = q;
+    fast.set_skip_total_count(true);
+    std::vector<std::string> full_walk, fast_walk;
+    int64_t full_candidates = 0, fast_candidates = 0, total = -1;
+    for (auto [request, walk, candidates] : {std::tuple{q, &full_walk, &full_candidates},
+                                             std::tuple{fast, &fast_walk, &fast_candidates}}) {
+      for (int page = 0; page < 6; ++page) {  // the first pages
+        absl::StatusOr<SearchOutcome> out = index_.Search(request);
+        ASSERT_OK(out);
+        if (total < 0) total = out->total_count;
+        if (page == 0) *candidates = out->candidates;
+        for (const auto& hit : out->hits) {
+          v1::Offer o;
+          ASSERT_TRUE(o.ParseFromString(hit.offer_bytes));
+          walk->push_back(o.id());
+        }
+        if (out->next_page_token.empty()) break;
+        request.set_page_token(out->next_page_token);
+      }
+    }
+    ASSERT_EQ(full_walk, fast_walk) << fast.ShortDebugString();
+    EXPECT_EQ(std::min<size_t>(static_cast<size_t>(total), 6 * static_cast<size_t>(q.page_size())),
+              fast_walk.size())
+        << fast.ShortDebugString();
+    if (fast_candidates < full_candidates) ++early;
+  }
+  EXPECT_GT(early, 25);  // enough first pages read from the heaviest lists alone
+}
+
 // Thousands of candidates are checked by the caller and the index's helper thread, whichever is free.
 TEST_F(LargeOfferIndexTest, ChecksSharedWithTheHelperThreadMatchBruteForce) {
   std::vector<v1::SearchOffersRequest> queries(5);

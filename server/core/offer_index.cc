@@ -287,12 +287,14 @@ void OfferIndex::PostVersion(const Version& v, uint32_t ordinal) {
     keys.push_back(PairKey(kKindDepartement, static_cast<uint64_t>(v.kind), v.departement));
     keys.push_back(PairKey(kSubKindDepartement, static_cast<uint64_t>(v.sub_kind), v.departement));
   }
-  // A word in both title and body is posted once (both lists are sorted and unique).
+  // A word is posted once: in its title list if the title has it, else in its body list (both
+  // lists of words are sorted and unique), so that a search can read the title's first.
+  for (uint32_t w : v.title_words()) keys.push_back(Key(kTitleWord, w));
   std::vector<uint32_t>& words = scratch_.words;
   words.clear();
-  std::set_union(v.title_words().begin(), v.title_words().end(), v.body_words().begin(),
-                 v.body_words().end(), std::back_inserter(words));
-  for (uint32_t w : words) keys.push_back(Key(kWord, w));
+  std::set_difference(v.body_words().begin(), v.body_words().end(), v.title_words().begin(),
+                      v.title_words().end(), std::back_inserter(words));
+  for (uint32_t w : words) keys.push_back(Key(kBodyWord, w));
   // Each key is two or three cache misses away (the map's slot, then the end of a list kept
   // outside it): each step is asked for every key before the next step reads any, so that the
   // misses overlap instead of following one another. Room for the new keys is made first, so the

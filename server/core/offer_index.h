@@ -324,6 +324,8 @@ class OfferIndex {
   void PostOrdered(const Version& v, uint32_t ordinal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Entries of a posting list (0 for a key without one).
   size_t ListSize(uint64_t key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The keys of the title and body lists of each word id of `ids`.
+  static std::vector<uint64_t> WordKeys(absl::Span<const uint32_t> ids);
   // The request's filters as the index's ids (`impossible` when one names a value never seen).
   Query ResolveQuery(const v1::SearchOffersRequest& r) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The query's circle: its reach in degrees and the map cells covering it.
@@ -377,6 +379,15 @@ class OfferIndex {
   bool PageByClassification(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, int from_level,
                             const std::string& after_id, const Checker& check, std::vector<Match>* matches) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  // A page sorted by relevance (a query with words), read from the title and body lists of one
+  // of its words, heaviest first, until no version still unread can come on the page (the one
+  // after `after_key`/`after_id`, the cursor's, if `has_cursor`). `plan` holds the query's
+  // planned sources. False when its candidates are few enough to be checked every one, or the
+  // word has a single list (then the caller reads every match).
+  bool PageByRelevance(const Query& q, const Plan& plan, int page_size, bool has_cursor,
+                       double after_key, const std::string& after_id, const Checker& check,
+                       std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   // mu_ taken for reading (searches, lookups). While a reader waits for it, writers about to take
   // it let the reader in first (see WriteLock).

@@ -10,10 +10,11 @@
 
 namespace atable {
 
-// Posting list keys: a type in the top byte, a value below.
+// Posting list keys: a type in the top byte, a value below. A word is in the title list of its
+// id if the offer's title holds it, else in its body list (descriptions, the provider's name).
 enum class PostingType : uint64_t {
-  kKind = 1, kSubKind, kTag, kLabel, kInsee, kPostcode, kDepartement, kProvider, kCell, kWord,
-  kCommune,
+  kKind = 1, kSubKind, kTag, kLabel, kInsee, kPostcode, kDepartement, kProvider, kCell, kTitleWord,
+  kCommune, kBodyWord,
   // Pairs that partners' queries combine, so a search can start from their intersection.
   kKindCell, kSubKindCell, kKindDepartement, kSubKindDepartement,
 };

@@ -246,6 +246,13 @@ size_t OfferIndex::ListSize(uint64_t key) const {
   return it == postings_.end() ? 0 : it->second.size();
 }
 
+std::vector<uint64_t> OfferIndex::WordKeys(absl::Span<const uint32_t> ids) {
+  std::vector<uint64_t> keys;
+  keys.reserve(2 * ids.size());
+  for (uint32_t w : ids) keys.push_back(Key(kTitleWord, w)), keys.push_back(Key(kBodyWord, w));
+  return keys;
+}
+
 OfferIndex::Query OfferIndex::ResolveQuery(const v1::SearchOffersRequest& r) const {
   Query q;
   for (int k : r.kinds()) q.kinds.push_back(k);
@@ -392,7 +399,7 @@ void OfferIndex::PlanSources(const Query& q, Plan* plan) const {
       consider(std::move(keys), true);
     }
   }
-  for (const auto& ids : q.words) consider(keys_of(kWord, ids), ids.size() == 1);
+  for (const auto& ids : q.words) consider(WordKeys(ids), ids.size() == 1);
   auto consider_cells = [&](const std::vector<uint64_t>& cells) {
     consider(keys_of(kCell, cells), true);
     if (!kind_parts.empty()) {
@@ -443,12 +450,21 @@ class OfferIndex::Checker {
     word_max_idf_.resize(q.words.size(), 0.0);
     for (size_t i = 0; i < q.words.size(); ++i) {
       for (uint32_t w : q.words[i]) {
-        auto df = static_cast<double>(index.ListSize(Key(kWord, w)));
+        auto df = static_cast<double>(index.ListSize(Key(kTitleWord, w)) +
+                                      index.ListSize(Key(kBodyWord, w)));
         word_idf_[i].emplace_back(w, std::log(1 + n_docs / (1 + df)));
         word_max_idf_[i] = std::max(word_max_idf_[i], word_idf_[i].back().second);
       }
     }
   }
+
+  // Per query word: its ids with their idf (by id), and the highest of those idf. A version's
+  // relevance is the sum over the query's words of the heaviest of its ids the version holds: twice
+  // its idf in the title, its idf in the body.
+  const std::vector<std::vector<std::pair<uint32_t, double>>>& word_idf() const {
+    return word_idf_;
+  }
+  const std::vector<double>& word_max_idf() const { return word_max_idf_; }
 
   void operator()(uint32_t o) const {
     ++*checked_;
@@ -883,6 +899,118 @@ bool OfferIndex::PageByClassification(const Query& q, int page_size, const std::
   return matches->size() >= wanted || q.min_class >= 1;
 }
 
+bool OfferIndex::PageByRelevance(const Query& q, const Plan& plan, int page_size, bool has_cursor,
+                                 double after_key, const std::string& after_id,
+                                 const Checker& check, std::vector<Match>* matches) const {
+  constexpr size_t kFew = 4096;  // candidates cheaper to check every one than to read in order
+  if (plan.best <= kFew || q.words.empty()) return false;
+  // The word read in order: the one in the fewest versions.
+  size_t driver = 0, driver_size = std::numeric_limits<size_t>::max();
+  for (size_t i = 0; i < q.words.size(); ++i) {
+    size_t size = 0;
+    for (uint64_t key : WordKeys(q.words[i])) size += ListSize(key);
+    if (size < driver_size) driver = i, driver_size = size;
+  }
+  // Its lists, heaviest first: a version weighs, for that word, what its heaviest list does (twice
+  // an id's idf in the title list, once in the body list).
+  struct Tier {
+    double weight;
+    const PostingList* list;
+  };
+  std::vector<Tier> tiers;
+  for (const auto& [w, idf] : check.word_idf()[driver]) {
+    for (const auto& [type, weight] : {std::pair{kTitleWord, 2.0}, std::pair{kBodyWord, 1.0}}) {
+      auto it = postings_.find(Key(type, w));
+      if (it != postings_.end() && !it->second.empty())
+        tiers.push_back({weight * idf, &it->second});
+    }
+  }
+  // With a single list, every version holding the word is read: the sources' intersection does it.
+  if (tiers.size() < 2) return false;
+  std::stable_sort(tiers.begin(), tiers.end(),
+                   [](const Tier& a, const Tier& b) { return a.weight > b.weight; });
+  // Once lists 0 to k are read, a version in none of them weighs at most list k + 1's weight for
+  // that word, plus the most the other words can add: bound[k] (a hair above it, for the sums'
+  // rounding; no version is left unread after the last list).
+  double others = 0;
+  for (size_t i = 0; i < q.words.size(); ++i) {
+    if (i != driver) others += 2.0 * check.word_max_idf()[i];
+  }
+  std::vector<double> bound(tiers.size());
+  for (size_t k = 0; k < tiers.size(); ++k) {
+    if (k + 1 == tiers.size()) {
+      bound[k] = -std::numeric_limits<double>::infinity();
+    } else {
+      const double most = tiers[k + 1].weight + others;
+      bound[k] = most + 1e-9 * (1 + std::abs(most));
+    }
+  }
+  // The smallest source of the other filters, when it is small enough to be marked and the lists
+  // read only where they meet it; otherwise the marks tell the versions already checked (a version
+  // may be in the lists of several of the word's ids).
+  Query rest = q;
+  rest.words.erase(rest.words.begin() + static_cast<long>(driver));
+  Plan other = plan;
+  other.best = other.second = std::numeric_limits<size_t>::max();
+  other.best_keys.clear(), other.second_keys.clear();
+  PlanSources(rest, &other);
+  const bool meet =
+      other.best != std::numeric_limits<size_t>::max() && other.best / 32 <= driver_size;
+  std::vector<uint64_t> marks((versions_.size() + 63) / 64, 0);
+  if (meet) {
+    for (uint64_t k : other.best_keys) {
+      auto it = postings_.find(k);
+      if (it != postings_.end())
+        for (uint32_t o : it->second) marks[o >> 6] |= uint64_t{1} << (o & 63);
+    }
+  }
+  // Matches after the cursor whose relevance is above bound[k]: `above` for the lists read so
+  // far, `later[k]` for those that will be once the first k + 1 are.
+  const size_t wanted = static_cast<size_t>(page_size) + 1;
+  size_t above = 0;
+  std::vector<size_t> later(tiers.size(), 0);
+  std::vector<uint32_t> candidates;
+  for (size_t k = 0; k < tiers.size(); ++k) {
+    above += later[k];
+    candidates.clear();
+    for (uint32_t o : *tiers[k].list) {
+      uint64_t& word = marks[o >> 6];
+      const uint64_t bit = uint64_t{1} << (o & 63);
+      if (meet) {
+        if (!(word & bit)) continue;
+        word &= ~bit;
+      } else {
+        if (word & bit) continue;
+        word |= bit;
+      }
+      candidates.push_back(o);
+    }
+    const size_t before = matches->size();
+    const absl::Span<const uint32_t> part(candidates);
+    CheckParts(absl::MakeConstSpan(&part, 1), check);
+    for (size_t m = before; m < matches->size(); ++m) {
+      const Match& match = (*matches)[m];
+      if (has_cursor && (match.key < after_key ||
+                         (match.key == after_key && versions_[match.ordinal].id() <= after_id))) {
+        continue;  // on an earlier page
+      }
+      // The first k (from this one) once whose lists are read this match comes before every
+      // version still unread: its relevance above bound[k].
+      const size_t from = static_cast<size_t>(
+          std::partition_point(bound.begin() + static_cast<long>(k), bound.end(),
+                               [&](double b) { return b >= match.relevance; }) -
+          bound.begin());
+      if (from == k) {
+        ++above;
+      } else if (from < tiers.size()) {
+        ++later[from];
+      }
+    }
+    if (above >= wanted) return true;
+  }
+  return true;  // every version holding the word checked
+}
+
 void OfferIndex::CheckPlanned(const Plan& plan, const Checker& check) const {
   std::vector<uint32_t> gathered;  // candidates from several lists, or every version
   std::vector<absl::Span<const uint32_t>> parts;
@@ -1091,7 +1219,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   const Checker check(*this, q, plan, as_of, r.sort(), &matches, &out.candidates);
 
   // Without the total count, some pages are read in their order and stop once full.
-  bool read = false;
+  bool read = false, planned = false;
   if (r.skip_total_count() && !r.include_facets()) {
     bool no_key = (r.sort() == v1::SORT_ORDER_UNSPECIFIED || r.sort() == v1::SORT_ORDER_RELEVANCE) && q.words.empty();
     if (r.sort() == v1::SORT_ORDER_PRICE_ASCENDING && !has_cursor) {
@@ -1102,11 +1230,17 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
       int from_level = has_cursor ? static_cast<int>(-cursor.key) : kTopLevel;
       read = PageByClassification(q, page->page_size, plan.near_cells, from_level,
                                   has_cursor ? cursor.id : std::string(), check, &matches);
+    } else if (!q.words.empty() &&
+               (r.sort() == v1::SORT_ORDER_UNSPECIFIED || r.sort() == v1::SORT_ORDER_RELEVANCE)) {
+      PlanSources(q, &plan);
+      planned = true;
+      read = PageByRelevance(q, plan, page->page_size, has_cursor, cursor.key, cursor.id, check,
+                             &matches);
     }
     if (!read) matches.clear(), out.candidates = 0;
   }
   if (!read) {
-    PlanSources(q, &plan);
+    if (!planned) PlanSources(q, &plan);
     CheckPlanned(plan, check);
   }
   out.total_count = r.skip_total_count() ? 0 : static_cast<int64_t>(matches.size());
