@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "server/core/demo_catalog.h"
 #include "server/core/text.h"
@@ -341,7 +342,8 @@ TEST_F(LargeOfferIndexTest, IntersectingTheTwoSmallestSourcesMatchesBruteForce) 
 
 // Without the total count, a page sorted by relevance is read from one query word's title and
 // body lists, heaviest first, stopping once no unread version can come on it: each page must be
-// exactly the one a full read gives, and the walk must go on from it.
+// exactly the one a full read gives (its offers and their relevance), and the walk must go on
+// from it.
 TEST_F(LargeOfferIndexTest, RelevancePagesReadInOrderEqualTheFullRead) {
   // Some offers hold words in their descriptions only, some words in their titles only, so that
   // the same word weighs differently from offer to offer.
@@ -389,7 +391,7 @@ TEST_F(LargeOfferIndexTest, RelevancePagesReadInOrderEqualTheFullRead) {
         for (const auto& hit : out->hits) {
           v1::Offer o;
           ASSERT_TRUE(o.ParseFromString(hit.offer_bytes));
-          walk->push_back(o.id());
+          walk->push_back(absl::StrFormat("%s %.17g", o.id(), hit.relevance));
         }
         if (out->next_page_token.empty()) break;
         request.set_page_token(out->next_page_token);

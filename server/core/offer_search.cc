@@ -570,7 +570,7 @@ class OfferIndex::Checker {
       for (const auto& [s, e] : periods) open = open || (s <= q.open_to && e >= q.open_from);
       if (!open) return;
     }
-    double relevance = 0;
+    double relevance = relevance_;
     for (size_t i = 0; i < word_idf_.size(); ++i) {
       // A word in the title weighs twice its idf, in the body once: the body is searched only if
       // it could weigh more.
@@ -586,7 +586,7 @@ class OfferIndex::Checker {
     switch (sort_) {
       case v1::SORT_ORDER_UNSPECIFIED:
       case v1::SORT_ORDER_RELEVANCE:
-        key = q.words.empty() ? 0 : -relevance;
+        key = relevance == 0 ? 0 : -relevance;
         break;
       case v1::SORT_ORDER_PRICE_ASCENDING:
         if (!q.has_price) {
@@ -617,6 +617,15 @@ class OfferIndex::Checker {
         break;
     }
     matches_->push_back({o, key, distance, relevance});
+  }
+
+  // The checks of query `without_words` (this one's, its words taken out: it must outlive the
+  // result), recording matches here with relevance `relevance`: for versions known to weigh
+  // that much for the query's one word, whose own words then need not be read.
+  Checker WithRelevance(const Query& without_words, double relevance) const {
+    Checker other(index_, without_words, plan_, as_of_, sort_, matches_, checked_);
+    other.relevance_ = relevance;
+    return other;
   }
 
   // The same checks, recording matches and the count of versions checked elsewhere: a share of
@@ -714,6 +723,7 @@ class OfferIndex::Checker {
   std::vector<double> word_max_idf_;  // per query word: the highest idf of its ids
   std::vector<Match>* matches_;
   int64_t* checked_;
+  double relevance_ = 0;  // what every match weighs before its words are read (see WithRelevance)
   const uint64_t tags_all_bits_, tags_any_bits_;  // the bits of the query's tags that have one
   const bool tags_from_bits_;  // every tag of the query has a bit: the packed facts answer for tags
   const bool reads_block_;     // the query reads every candidate's block (tags, labels, words)
@@ -970,6 +980,10 @@ bool OfferIndex::PageByRelevance(const Query& q, const Plan& plan, int page_size
   size_t above = 0;
   std::vector<size_t> later(tiers.size(), 0);
   std::vector<uint32_t> candidates;
+  // With one query word, a version first found in list k weighs that list's weight: its words
+  // need not be read.
+  Query without_words = q;
+  without_words.words.clear();
   for (size_t k = 0; k < tiers.size(); ++k) {
     above += later[k];
     candidates.clear();
@@ -987,7 +1001,8 @@ bool OfferIndex::PageByRelevance(const Query& q, const Plan& plan, int page_size
     }
     const size_t before = matches->size();
     const absl::Span<const uint32_t> part(candidates);
-    CheckParts(absl::MakeConstSpan(&part, 1), check);
+    CheckParts(absl::MakeConstSpan(&part, 1),
+               q.words.size() == 1 ? check.WithRelevance(without_words, tiers[k].weight) : check);
     for (size_t m = before; m < matches->size(); ++m) {
       const Match& match = (*matches)[m];
       if (has_cursor && (match.key < after_key ||
