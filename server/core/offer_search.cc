@@ -974,8 +974,8 @@ bool OfferIndex::PageByRelevance(const Query& q, const Plan& plan, int page_size
         for (uint32_t o : it->second) marks[o >> 6] |= uint64_t{1} << (o & 63);
     }
   }
-  // Matches after the cursor whose relevance is above bound[k]: `above` for the lists read so
-  // far, `later[k]` for those that will be once the first k + 1 are.
+  // Matches after the cursor known to come before every unread version: `above` once the lists
+  // read so far are, `later[k]` the further ones once list k is (their relevance above bound[k]).
   const size_t wanted = static_cast<size_t>(page_size) + 1;
   size_t above = 0;
   std::vector<size_t> later(tiers.size(), 0);
@@ -1009,8 +1009,8 @@ bool OfferIndex::PageByRelevance(const Query& q, const Plan& plan, int page_size
                          (match.key == after_key && versions_[match.ordinal].id() <= after_id))) {
         continue;  // on an earlier page
       }
-      // The first k (from this one) once whose lists are read this match comes before every
-      // version still unread: its relevance above bound[k].
+      // The first k, from this one on, after whose list this match is known to come before
+      // every version still unread (its relevance above bound[k]).
       const size_t from = static_cast<size_t>(
           std::partition_point(bound.begin() + static_cast<long>(k), bound.end(),
                                [&](double b) { return b >= match.relevance; }) -
