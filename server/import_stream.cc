@@ -16,6 +16,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "server/core/status_macros.h"
+#include "server/core/thread_name.h"
 #include "server/core/validation.h"
 #include "server/core/wire.h"
 #include "server/grpc_status.h"
@@ -72,8 +73,14 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
         who_(std::move(who)),
         response_(response),
         batch_size_(static_cast<size_t>(std::max(batch_size, 1))),
-        writer_([this] { WriteBatches(); }),
-        publisher_([this] { PublishBatches(); }) {
+        writer_([this] {
+          NameThisThread("import-write");
+          WriteBatches();
+        }),
+        publisher_([this] {
+          NameThisThread("import-publish");
+          PublishBatches();
+        }) {
     StartRead(&incoming_);
   }
 

@@ -15,11 +15,12 @@
 #include "server/admin_service.h"
 #include "server/auth.h"
 #include "server/catalog_service.h"
-#include "server/event_service.h"
-#include "server/matchmaking_service.h"
 #include "server/core/demo_catalog.h"
 #include "server/core/status_macros.h"
+#include "server/core/thread_name.h"
 #include "server/core/validation.h"
+#include "server/event_service.h"
+#include "server/matchmaking_service.h"
 
 namespace atable {
 
@@ -132,7 +133,10 @@ absl::StatusOr<std::unique_ptr<AtableServer>> AtableServer::Start(const ServerOp
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
-  server->maintenance_ = std::thread([s = server.get()] { s->MaintenanceLoop(); });
+  server->maintenance_ = std::thread([s = server.get()] {
+    NameThisThread("maintenance");
+    s->MaintenanceLoop();
+  });
   return server;
 }
 

@@ -3,6 +3,8 @@
 #include <system_error>
 #include <utility>
 
+#include "server/core/thread_name.h"
+
 namespace atable {
 
 HelperThread::~HelperThread() {
@@ -21,7 +23,10 @@ bool HelperThread::TryStart(std::function<void()> task) {
   if (taken_ || stopping_) return false;
   if (!thread_.joinable()) {
     try {
-      thread_ = std::thread([this] { Run(); });
+      thread_ = std::thread([this] {
+        NameThisThread("search-helper");
+        Run();
+      });
     } catch (const std::system_error&) {  // out of threads: the caller does the work itself
       return false;
     }
