@@ -88,7 +88,10 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   // the stream) to the writer, and reads on unless enough batches are waiting.
   void OnReadDone(bool ok) override {
     Recycle();
-    if (ok) TakeMessage(BytesOf(incoming_));
+    if (ok) {
+      CopyBytes(incoming_, &message_);
+      TakeMessage(message_);
+    }
     if (ok && batch_.records.size() < batch_size_) {
       StartRead(&incoming_);
       return;
@@ -357,6 +360,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
 
   // gRPC's thread (or the writer's, while reading is paused).
   grpc::ByteBuffer incoming_;
+  std::string message_;  // incoming_'s bytes, parsed where they lie
   Batch batch_;  // being filled
   // The call's records, which never move (batches and pools hold their addresses), and those no
   // batch holds, to parse into again, by the kind of message they hold.

@@ -15,14 +15,22 @@
 
 namespace atable {
 
+// Replaces `bytes` with the bytes of a received message, keeping its room (a stream's reader
+// reuses one string for message after message rather than asking malloc for each).
+inline void CopyBytes(const grpc::ByteBuffer& buffer, std::string* bytes) {
+  bytes->clear();
+  std::vector<grpc::Slice> slices;
+  if (buffer.Dump(&slices).ok()) {
+    bytes->reserve(buffer.Length());
+    for (const grpc::Slice& slice : slices)
+      bytes->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+}
+
 // The bytes of a received message.
 inline std::string BytesOf(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
   std::string bytes;
-  if (buffer.Dump(&slices).ok()) {
-    bytes.reserve(buffer.Length());
-    for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
+  CopyBytes(buffer, &bytes);
   return bytes;
 }
 
