@@ -72,15 +72,38 @@ std::string IndexKey(absl::string_view provider_id, absl::string_view offer_id) 
 }
 
 // Change record value: entity ('p'/'o'), operation ('u'/'d'), commit time (8 bytes, microseconds
-// since the epoch, big-endian), id.
-std::string EncodeChange(ChangeRecord::Entity entity, bool deleted, absl::Time time,
-                         absl::string_view id) {
+// since the epoch, big-endian), id. Its head is all but the id.
+std::string ChangeHead(ChangeRecord::Entity entity, bool deleted, absl::Time time) {
   std::string value;
   value.push_back(entity == ChangeRecord::Entity::kProvider ? 'p' : 'o');
   value.push_back(deleted ? 'd' : 'u');
   value += EncodeRevision(static_cast<uint64_t>(absl::ToUnixMicros(time)));
-  value.append(id.data(), id.size());
   return value;
+}
+
+std::string EncodeChange(ChangeRecord::Entity entity, bool deleted, absl::Time time,
+                         absl::string_view id) {
+  return absl::StrCat(ChangeHead(entity, deleted, time), id);
+}
+
+rocksdb::Slice SliceOf(absl::string_view s) { return {s.data(), s.size()}; }
+
+// Puts the change record of `id` (`head` is its ChangeHead) at `revision`, from its parts: a batch
+// of records builds no string for each.
+void PutChange(rocksdb::WriteBatch* batch, rocksdb::ColumnFamilyHandle* changes, uint64_t revision,
+               absl::string_view head, absl::string_view id) {
+  const std::string key = EncodeRevision(revision);
+  const rocksdb::Slice key_part = SliceOf(key);
+  const rocksdb::Slice value[] = {SliceOf(head), SliceOf(id)};
+  batch->Put(changes, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value, 2));
+}
+
+// Puts IndexKey(provider_id, offer_id), from its parts.
+void PutIndexKey(rocksdb::WriteBatch* batch, rocksdb::ColumnFamilyHandle* cf,
+                 absl::string_view provider_id, absl::string_view offer_id) {
+  const rocksdb::Slice key[] = {SliceOf(provider_id), rocksdb::Slice("\0", 1), SliceOf(offer_id)};
+  const rocksdb::Slice empty;
+  batch->Put(cf, rocksdb::SliceParts(key, 3), rocksdb::SliceParts(&empty, 1));
 }
 
 bool DecodeChange(const rocksdb::Slice& key, const rocksdb::Slice& value, ChangeRecord* c) {
@@ -353,13 +376,28 @@ void CatalogStore::AwaitPublished(const void* pipeline) {
 
 CatalogStore::StoredIds CatalogStore::LookUpStored(RecordBatch records) const {
   StoredIds stored;
+  size_t length = 0;
+  for (const CatalogRecord* r : records) {
+    length += r->is_provider ? r->provider.id().size()
+                             : r->offer.id().size() + r->offer.provider_id().size();
+  }
+  stored.ids.reserve(length);  // so that the views below stay valid
+  stored.providers.reserve(records.size());
+  stored.offers.reserve(records.size());
+  auto add = [&](absl::flat_hash_map<absl::string_view, bool>* ids, const std::string& id) {
+    stored.ids.append(id);
+    if (!ids->emplace(absl::string_view(stored.ids).substr(stored.ids.size() - id.size()), false)
+             .second) {
+      stored.ids.resize(stored.ids.size() - id.size());  // seen before
+    }
+  };
   for (const CatalogRecord* record : records) {
     const CatalogRecord& r = *record;
     if (r.is_provider) {
-      stored.providers.emplace(r.provider.id(), false);
+      add(&stored.providers, r.provider.id());
     } else {
-      stored.offers.emplace(r.offer.id(), false);
-      stored.providers.emplace(r.offer.provider_id(), false);
+      add(&stored.offers, r.offer.id());
+      add(&stored.providers, r.offer.provider_id());
     }
   }
   {
@@ -427,29 +465,33 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::T
   // The latest version of each id this batch touches: a record written earlier in the batch, or
   // what is stored (read once), or nullptr when there is none. Which ids are stored is looked up
   // first, so only what exists is read.
-  absl::flat_hash_map<std::string, const Provider*> providers;
-  absl::flat_hash_map<std::string, const Offer*> offers;
+  // The maps' keys view stored_ids.ids.
+  const StoredIds stored_ids = LookUpStored(records);
+  absl::flat_hash_map<absl::string_view, const Provider*> providers(stored_ids.providers.size());
+  absl::flat_hash_map<absl::string_view, const Offer*> offers(stored_ids.offers.size());
   std::deque<Provider> read_providers;
   std::deque<Offer> read_offers;
-  auto latest = [&]<typename T>(absl::flat_hash_map<std::string, const T*>& seen, std::deque<T>& read,
-                                rocksdb::ColumnFamilyHandle* cf, const char* what, bool stored,
-                                const std::string& id) -> absl::StatusOr<const T*> {
+  auto latest = [&]<typename T>(absl::flat_hash_map<absl::string_view, const T*>& seen,
+                                std::deque<T>& read, rocksdb::ColumnFamilyHandle* cf,
+                                const char* what,
+                                const absl::flat_hash_map<absl::string_view, bool>& stored,
+                                const std::string& id) -> absl::StatusOr<const T**> {
     auto it = seen.find(id);
-    if (it != seen.end()) return it->second;
+    if (it != seen.end()) return &it->second;
+    const auto known = stored.find(id);  // every id of the records is there
     const T* found = nullptr;
-    if (stored) {
+    if (known->second) {
       ATABLE_ASSIGN_OR_RETURN(std::optional<T> value, ReadOptional<T>(db_.get(), cf, what, id));
       if (value) found = &read.emplace_back(*std::move(value));
     }
-    seen.emplace(id, found);
-    return found;
+    return &seen.emplace(known->first, found).first->second;
   };
-  const StoredIds stored_ids = LookUpStored(records);
+  // Where the latest version of the id is noted (nullptr: none).
   auto provider_of = [&](const std::string& id) {
-    return latest(providers, read_providers, cf_->providers, "provider", stored_ids.providers.at(id), id);
+    return latest(providers, read_providers, cf_->providers, "provider", stored_ids.providers, id);
   };
   auto offer_of = [&](const std::string& id) {
-    return latest(offers, read_offers, cf_->offers, "offer", stored_ids.offers.at(id), id);
+    return latest(offers, read_offers, cf_->offers, "offer", stored_ids.offers, id);
   };
   auto provider_exists = [&](const std::string& id) {
     auto it = providers.find(id);
@@ -458,13 +500,16 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::T
 
   uint64_t revision = written_revision_;
   const WriteTime write_time(now);
+  const std::string provider_change = ChangeHead(ChangeRecord::Entity::kProvider, false, now);
+  const std::string offer_change = ChangeHead(ChangeRecord::Entity::kOffer, false, now);
   rocksdb::WriteBatch& batch = *records_batch_;
   batch.Clear();
   for (CatalogRecord* record : records) {
     CatalogRecord& r = *record;
     r.status = absl::OkStatus();
     if (r.is_provider) {
-      ATABLE_ASSIGN_OR_RETURN(const Provider* stored, provider_of(r.provider.id()));
+      ATABLE_ASSIGN_OR_RETURN(const Provider** latest_provider, provider_of(r.provider.id()));
+      const Provider* stored = *latest_provider;
       r.status = CheckEtag("provider", r.provider.id(), r.provider.etag(), stored ? &stored->etag() : nullptr);
       if (!r.status.ok()) continue;
       if (stored && SameContent(*stored, r.provider)) {
@@ -475,16 +520,16 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::T
       r.outcome = stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
       StampWrite(stored, write_time, ++revision, &r.provider, &r.stored_bytes);
       batch.Put(cf_->providers, r.provider.id(), r.stored_bytes);
-      batch.Put(cf_->changes, EncodeRevision(revision),
-                EncodeChange(ChangeRecord::Entity::kProvider, false, now, r.provider.id()));
-      providers[r.provider.id()] = &r.provider;
+      PutChange(&batch, cf_->changes, revision, provider_change, r.provider.id());
+      *latest_provider = &r.provider;
     } else {
       if (!provider_exists(r.offer.provider_id())) {
         r.status = absl::FailedPreconditionError(absl::StrCat(
             "offer.provider_id: provider ", r.offer.provider_id(), " does not exist; store it first"));
         continue;
       }
-      ATABLE_ASSIGN_OR_RETURN(const Offer* stored, offer_of(r.offer.id()));
+      ATABLE_ASSIGN_OR_RETURN(const Offer** latest_offer, offer_of(r.offer.id()));
+      const Offer* stored = *latest_offer;
       r.status = CheckEtag("offer", r.offer.id(), r.offer.etag(), stored ? &stored->etag() : nullptr);
       if (!r.status.ok()) continue;
       if (stored && SameContent(*stored, r.offer)) {
@@ -497,11 +542,10 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::T
       if (stored && stored->provider_id() != r.offer.provider_id()) {
         batch.Delete(cf_->offers_by_provider, IndexKey(stored->provider_id(), r.offer.id()));
       }
-      batch.Put(cf_->offers_by_provider, IndexKey(r.offer.provider_id(), r.offer.id()), "");
+      PutIndexKey(&batch, cf_->offers_by_provider, r.offer.provider_id(), r.offer.id());
       batch.Put(cf_->offers, r.offer.id(), r.stored_bytes);
-      batch.Put(cf_->changes, EncodeRevision(revision),
-                EncodeChange(ChangeRecord::Entity::kOffer, false, now, r.offer.id()));
-      offers[r.offer.id()] = &r.offer;
+      PutChange(&batch, cf_->changes, revision, offer_change, r.offer.id());
+      *latest_offer = &r.offer;
     }
   }
   if (revision == written_revision_) return 0;  // nothing to write

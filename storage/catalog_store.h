@@ -238,7 +238,8 @@ class CatalogStore {
   // Which providers and offers `records` name (their own ids, and their offers' providers) are
   // stored: written and not yet published, or known to the index.
   struct StoredIds {
-    absl::flat_hash_map<std::string, bool> providers, offers;  // copies: records change as they are written
+    std::string ids;  // the ids, end to end (records change as they are written): the maps' keys
+    absl::flat_hash_map<absl::string_view, bool> providers, offers;
   };
   StoredIds LookUpStored(RecordBatch records) const;
   // Calls `fn(pending set, id)` for each record of a written batch that changed the store.

@@ -1187,8 +1187,10 @@ TEST_F(OfferIndexTest, KnowsWhichProvidersAreStoredThroughRemovalAndReturn) {
     EXPECT_FALSE(index_.HasProvider(not_a_provider)) << not_a_provider;
   }
   const v1::Provider gone = providers_.at(an_offer.provider_id());
-  absl::flat_hash_map<std::string, bool> providers = {{gone.id(), false}, {an_offer.id(), false}};
-  absl::flat_hash_map<std::string, bool> offers = {{an_offer.id(), false}, {gone.id(), false}};
+  absl::flat_hash_map<absl::string_view, bool> providers = {{gone.id(), false},
+                                                            {an_offer.id(), false}};
+  absl::flat_hash_map<absl::string_view, bool> offers = {{an_offer.id(), false},
+                                                         {gone.id(), false}};
   index_.LookUpIds(&providers, &offers);
   EXPECT_TRUE(providers[gone.id()]);
   EXPECT_FALSE(providers[an_offer.id()]);

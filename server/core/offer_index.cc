@@ -565,11 +565,11 @@ bool OfferIndex::HasOffer(absl::string_view id) const {
   return live_.contains(id);
 }
 
-void OfferIndex::LookUpIds(absl::flat_hash_map<std::string, bool>* providers,
-                           absl::flat_hash_map<std::string, bool>* offers) const {
+void OfferIndex::LookUpIds(absl::flat_hash_map<absl::string_view, bool>* providers,
+                           absl::flat_hash_map<absl::string_view, bool>* offers) const {
   ReadLock lock(this);
   for (auto& [id, known] : *providers) known = known || FindProvider(id) != nullptr;
-  for (auto& [id, known] : *offers) known = known || live_.contains(absl::string_view(id));
+  for (auto& [id, known] : *offers) known = known || live_.contains(id);
 }
 
 size_t OfferIndex::live_offers() const {

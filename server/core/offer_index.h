@@ -111,8 +111,8 @@ class OfferIndex {
   bool HasProvider(absl::string_view id) const;
   bool HasOffer(absl::string_view id) const;
   // Sets `known[id]` for every id of the map (providers, then offers) under one lock.
-  void LookUpIds(absl::flat_hash_map<std::string, bool>* providers,
-                 absl::flat_hash_map<std::string, bool>* offers) const;
+  void LookUpIds(absl::flat_hash_map<absl::string_view, bool>* providers,
+                 absl::flat_hash_map<absl::string_view, bool>* offers) const;
 
   // Counts, for monitoring and compaction decisions.
   size_t live_offers() const;
