@@ -224,6 +224,7 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     record->provider = v1::Provider();
     record->offer = v1::Offer();
     record->offer_text.reset();
+    record->provider_text.reset();
     record->stored_bytes = std::string();
   }
 
@@ -242,6 +243,8 @@ class ImportReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       s = ValidateProvider(record.provider);
       if (s.ok()) s = CheckWritesProvider(who_, record.provider.id(), "provider.id");
       if (!s.ok()) return Reject(position, record.provider.id(), s);
+      if (!record.provider_text) record.provider_text.emplace();
+      PrepareProviderText(record.provider, &*record.provider_text);
     } else {
       s = ValidateOffer(record.offer);
       if (s.ok()) s = CheckWritesOffer(who_, *store_, record.offer);

@@ -563,7 +563,8 @@ void CatalogStore::IndexRecords(RecordBatch records) {
     const CatalogRecord& r = *record;
     if (!r.status.ok() || r.outcome == WriteOutcome::kUnchanged) continue;
     if (r.is_provider) {
-      index_->UpsertProvider(r.provider, RevisionOfEtag(r.provider.etag()));
+      index_->UpsertProvider(r.provider, RevisionOfEtag(r.provider.etag()),
+                             r.provider_text ? &*r.provider_text : nullptr);
     } else {
       // The index copies the bytes the writer serialized into the version's own block, on the
       // publishing thread: the writer's string, moved in, would keep the index's bytes in the

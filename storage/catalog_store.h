@@ -70,8 +70,10 @@ struct CatalogRecord {
   bool is_provider = false;
   v1::Provider provider;  // when is_provider
   v1::Offer offer;        // otherwise
-  // Optional: PrepareOfferText(offer), worked out by the caller beforehand (on its own thread).
+  // Optional: PrepareOfferText(offer), or PrepareProviderText(provider), worked out by the caller
+  // beforehand (on its own thread).
   std::optional<OfferText> offer_text;
+  std::optional<ProviderText> provider_text;
   // Filled by CatalogStore::Write: OK or why this record was refused, and what the write did.
   absl::Status status;
   WriteOutcome outcome = WriteOutcome::kUnchanged;

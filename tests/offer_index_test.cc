@@ -535,6 +535,32 @@ TEST(OfferTextTest, HoldsAnOffersTagsAndWordsAsPiecesOfOneFoldedText) {
   EXPECT_TRUE(text.body_words.empty());
 }
 
+// A provider's words are those of its name and commune taken as one text, and its commune the
+// normalized one, whatever the accents, case, punctuation and stop words; a ProviderText prepared
+// again holds the second provider's alone.
+TEST(ProviderTextTest, HoldsTheWordsOfNameAndCommuneAndTheNormalizedCommune) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"Hôtel de la Poste", "Chaudes-Aigues"},
+      {"L'Auberge du Lac", "Saint-Flour"},
+      {"GÎTE  Él\u00e9onore", "Vic-sur-Cère"},
+      {"Ferme", ""},
+      {"", "Salers"},
+      {"Caf\u0065\u0301 des Arts", "Le Puy-en-Velay"},  // an accent as a combining mark
+      {"Les 3 Sources", "Aurillac"},
+  };
+  ProviderText text;
+  for (const auto& [name, commune] : cases) {
+    v1::Provider p;
+    p.set_name(name);
+    p.mutable_address()->set_commune(commune);
+    PrepareProviderText(p, &text);
+    std::vector<std::string> words;
+    for (ProviderText::Piece w : text.name_words) words.emplace_back(text[w]);
+    EXPECT_EQ(TextWords(name + " " + commune), words) << name << " / " << commune;
+    EXPECT_EQ(NormalizePlaceName(commune), text[text.commune]) << commune;
+  }
+}
+
 // Relevance: a query word weighs its idf in a description and twice that in a title, and the last
 // word also matches as a prefix, each variant with its own idf; an offer weighs its best variant.
 TEST_F(OfferIndexTest, RelevanceWeighsTheBestVariantOfEachWord) {

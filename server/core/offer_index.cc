@@ -135,6 +135,22 @@ void PrepareOfferText(const v1::Offer& offer, OfferText* text) {
   }
 }
 
+void PrepareProviderText(const v1::Provider& provider, ProviderText* text) {
+  std::string& folded = text->folded;
+  folded.clear();
+  text->name_words.clear();
+  // What TextWords(name + " " + commune) finds: folding reads a character at a time.
+  AppendFoldedLower(provider.name(), &folded);
+  folded.push_back(' ');
+  AppendFoldedLower(provider.address().commune(), &folded);
+  ForEachWord(folded, 0, [&](size_t at, size_t size) {
+    text->name_words.push_back({static_cast<uint32_t>(at), static_cast<uint32_t>(size)});
+  });
+  const std::string commune = NormalizePlaceName(provider.address().commune());
+  text->commune = {static_cast<uint32_t>(folded.size()), static_cast<uint32_t>(commune.size())};
+  folded += commune;
+}
+
 double DistanceKm(double lat1, double lon1, double lat2, double lon2) {
   return DistancesFrom(lat1, lon1).Km(lat2, lon2);
 }
@@ -475,22 +491,27 @@ OfferIndex::Version OfferIndex::MakeVersion(const v1::Offer& offer, const Provid
   return v;
 }
 
-void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision) {
+void OfferIndex::UpsertProvider(const v1::Provider& provider, uint64_t revision,
+                                const ProviderText* text) {
+  ProviderText prepared;
+  if (text == nullptr) {
+    PrepareProviderText(provider, &prepared);
+    text = &prepared;
+  }
   WriteLock lock(this);
   Provider p;
   p.present = true;
   p.interned = InternIn(&provider_ids_, provider.id());
   // Text search also finds offers by the provider's commune ("salers", "chaudes aigues").
-  for (const std::string& w : TextWords(absl::StrCat(provider.name(), " ", provider.address().commune()))) {
-    p.name_words.push_back(InternWord(w));
-  }
+  p.name_words.reserve(text->name_words.size());
+  for (ProviderText::Piece w : text->name_words) p.name_words.push_back(InternWord((*text)[w]));
   p.has_location = provider.has_location();
   p.lat = provider.location().latitude();
   p.lon = provider.location().longitude();
   p.insee = Intern(provider.address().insee_code());
   p.postcode = Intern(provider.address().postcode());
   p.departement = Intern(Departement(provider.address().insee_code(), provider.address().postcode()));
-  p.commune = Intern(NormalizePlaceName(provider.address().commune()));
+  p.commune = Intern((*text)[text->commune]);
   if (p.interned >= provider_slots_.size()) provider_slots_.resize(p.interned + 1, 0);
   uint32_t& slot = provider_slots_[p.interned];
   if (slot == 0) {

@@ -77,6 +77,18 @@ OfferText PrepareOfferText(const v1::Offer& offer);
 // The same into `text`, whose lists keep the room they had (for a caller that reuses them).
 void PrepareOfferText(const v1::Offer& offer, OfferText* text);
 
+// The words and commune of a provider as the index reads them, worked out without the index's
+// lock (as OfferText is for an offer).
+struct ProviderText {
+  using Piece = OfferText::Piece;
+  std::string folded;             // the name and the commune, folded, then the commune normalized
+  std::vector<Piece> name_words;  // TextWords of the name and the commune
+  Piece commune;                  // NormalizePlaceName of the commune
+  absl::string_view operator[](Piece p) const { return {folded.data() + p.at, p.size}; }
+};
+// Fills `text` (its lists keep the room they had).
+void PrepareProviderText(const v1::Provider& provider, ProviderText* text);
+
 class OfferIndex {
  public:
   OfferIndex() = default;
@@ -85,7 +97,9 @@ class OfferIndex {
 
   // Records the provider as of `revision`; offers already indexed under it get new versions if
   // their searchable facts (name, place) change.
-  void UpsertProvider(const v1::Provider& provider, uint64_t revision);
+  // `text`, when given, is what PrepareProviderText gives.
+  void UpsertProvider(const v1::Provider& provider, uint64_t revision,
+                      const ProviderText* text = nullptr);
   // Forgets the provider; its offers must have been removed first.
   void RemoveProvider(absl::string_view id, uint64_t revision);
   // Adds a version of the offer as of `revision`. Its provider must have been upserted before.
