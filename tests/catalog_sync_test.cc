@@ -468,6 +468,48 @@ TEST_F(CatalogSyncTest, PagingUnderConcurrentWritesReturnsEveryOfferOnce) {
   EXPECT_GT(server_->store()->revision(), catalog.offers.size() + catalog.providers.size() + 50);
 }
 
+// Providers imported through the stream (their words worked out on the reading thread) are found
+// as those written one by one are: by the words of their name and of their commune, in any case
+// and accents, and by their commune's name in any spelling.
+TEST_F(CatalogSyncTest, ImportedProvidersAreFoundByNameAndCommune) {
+  DemoCatalog catalog = Generated(40, 6);
+  const std::vector<std::pair<std::string, std::string>> places = {
+      {"Gîte de l'Étang Fleuri", "Chaudes-Aigues"},
+      {"Ferme Auberge du Pré Haut", "Saint-Flour"},
+      {"Hôtel Les Écureuils", "Vic-sur-Cère"},
+  };
+  std::map<std::string, int> offers_of;
+  for (const v1::Offer& o : catalog.offers) ++offers_of[o.provider_id()];
+  for (size_t i = 0; i < places.size(); ++i) {
+    catalog.providers[i].set_name(places[i].first);
+    catalog.providers[i].mutable_address()->set_commune(places[i].second);
+  }
+  ASSERT_EQ(static_cast<int64_t>(catalog.offers.size() + catalog.providers.size()),
+            Import(Records(catalog)).created());
+  auto count = [&](const std::string& provider_id, const std::string& text,
+                   const std::string& commune) {
+    v1::SearchOffersRequest q;
+    q.set_provider_id(provider_id);
+    q.set_text(text);
+    q.set_commune(commune);
+    v1::SearchOffersResponse page;
+    grpc::Status s = stub_->SearchOffers(Context().get(), q, &page);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return page.total_count();
+  };
+  const std::string first = catalog.providers[0].id(), second = catalog.providers[1].id(),
+                    third = catalog.providers[2].id();
+  ASSERT_GT(offers_of[first], 0);
+  ASSERT_GT(offers_of[second], 0);
+  ASSERT_GT(offers_of[third], 0);
+  EXPECT_EQ(offers_of[first], count(first, "ETANG fleuri", ""));
+  EXPECT_EQ(offers_of[first], count(first, "chaudes aigues", "CHAUDES AIGUES"));
+  EXPECT_EQ(offers_of[second], count(second, "pre haut saint flour", "saint-flour"));
+  EXPECT_EQ(offers_of[third], count(third, "ecureuils vic cere", "Vic sur Cère"));
+  EXPECT_EQ(0, count(first, "ecureuils", ""));
+  EXPECT_EQ(0, count(third, "", "Saint-Flour"));
+}
+
 TEST_F(CatalogSyncTest, SearchIsServedWithFacetsAndDistances) {
   DemoCatalog catalog = Generated(200, 3);
   Import(Records(catalog));
