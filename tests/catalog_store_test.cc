@@ -187,6 +187,59 @@ TEST_F(CatalogStoreTest, EverythingSurvivesReopenAndRevisionsKeepIncreasing) {
   EXPECT_EQ("1 put p:p1, 2 put o:o1, 3 put o:o2, 4 del o:o2, 5 put o:o3", Changes());
 }
 
+// A walk reads the catalog as of the revision of its first page: an offer rewritten after it is
+// read on the next pages as it was then, and one created after it is not read, whether the writes
+// came one record at a time or in batches.
+TEST_F(CatalogStoreTest, AWalkReadsEachOfferAsOfItsFirstPage) {
+  for (bool batched : {false, true}) {
+    SCOPED_TRACE(batched ? "batched" : "one at a time");
+    const std::string p = batched ? "pb" : "pa";
+    auto write = [&](std::vector<v1::Offer> offers) {
+      if (!batched) {
+        for (const v1::Offer& o : offers) ASSERT_OK(store_->UpsertOffer(o, kT1));
+        return;
+      }
+      std::vector<CatalogRecord> records(offers.size());
+      std::vector<CatalogRecord*> batch;
+      for (size_t i = 0; i < offers.size(); ++i) {
+        records[i].offer = offers[i];
+        batch.push_back(&records[i]);
+      }
+      ASSERT_OK(store_->Write(batch, kT1));
+      for (const CatalogRecord& r : records) ASSERT_OK(r.status);
+    };
+    ASSERT_OK(store_->UpsertProvider(MakeProvider(p), kT1));
+    v1::Offer a = MakeOffer(p + "-a", p), b = MakeOffer(p + "-b", p), c = MakeOffer(p + "-c", p);
+    write({a, b, c});
+    v1::SearchOffersRequest request;
+    request.set_provider_id(p);  // the store is reopened, not emptied
+    request.set_page_size(1);
+    absl::StatusOr<SearchOutcome> page = store_->index().Search(request);
+    ASSERT_OK(page);
+    ASSERT_EQ(1u, page->hits.size());
+    // Between the pages: the two others retitled in one write, then a new offer.
+    b.set_title("Offer b renamed");
+    c.set_title("Offer c renamed");
+    write({b, c});
+    write({MakeOffer(p + "-d", p)});
+    std::vector<std::string> titles;
+    while (true) {
+      for (const SearchOutcome::Hit& hit : page->hits) {
+        v1::Offer o;
+        ASSERT_TRUE(o.ParseFromString(hit.offer_bytes));
+        titles.push_back(o.title());
+      }
+      if (page->next_page_token.empty()) break;
+      request.set_page_token(page->next_page_token);
+      page = store_->index().Search(request);
+      ASSERT_OK(page);
+    }
+    std::sort(titles.begin(), titles.end());
+    EXPECT_EQ(absl::StrJoin({"Offer " + a.id(), "Offer " + b.id(), "Offer " + c.id()}, "|"),
+              absl::StrJoin(titles, "|"));
+  }
+}
+
 TEST_F(CatalogStoreTest, RefusesASecondOpenOfTheSameFolder) {
   auto second = CatalogStore::Open(dir_.Sub("db"));
   EXPECT_EQ(absl::StatusCode::kUnavailable, second.status().code()) << second.status();
