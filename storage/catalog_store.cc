@@ -518,7 +518,8 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::T
         continue;
       }
       r.outcome = stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
-      StampWrite(stored, write_time, ++revision, &r.provider, &r.stored_bytes);
+      r.revision = ++revision;
+      StampWrite(stored, write_time, revision, &r.provider, &r.stored_bytes);
       batch.Put(cf_->providers, r.provider.id(), r.stored_bytes);
       PutChange(&batch, cf_->changes, revision, provider_change, r.provider.id());
       *latest_provider = &r.provider;
@@ -538,7 +539,8 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::T
         continue;
       }
       r.outcome = stored ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
-      StampWrite(stored, write_time, ++revision, &r.offer, &r.stored_bytes);
+      r.revision = ++revision;
+      StampWrite(stored, write_time, revision, &r.offer, &r.stored_bytes);
       if (stored && stored->provider_id() != r.offer.provider_id()) {
         batch.Delete(cf_->offers_by_provider, IndexKey(stored->provider_id(), r.offer.id()));
       }
@@ -563,14 +565,13 @@ void CatalogStore::IndexRecords(RecordBatch records) {
     const CatalogRecord& r = *record;
     if (!r.status.ok() || r.outcome == WriteOutcome::kUnchanged) continue;
     if (r.is_provider) {
-      index_->UpsertProvider(r.provider, RevisionOfEtag(r.provider.etag()),
-                             r.provider_text ? &*r.provider_text : nullptr);
+      index_->UpsertProvider(r.provider, r.revision, r.provider_text ? &*r.provider_text : nullptr);
     } else {
       // The index copies the bytes the writer serialized into the version's own block, on the
       // publishing thread: the writer's string, moved in, would keep the index's bytes in the
       // writing thread's malloc arena among its short-lived buffers (at 1M offers the server's
       // RSS after an import was 1,462 MiB that way, 1,390-1,402 with copies).
-      index_->UpsertOffer(r.offer, RevisionOfEtag(r.offer.etag()), r.offer_text ? &*r.offer_text : nullptr,
+      index_->UpsertOffer(r.offer, r.revision, r.offer_text ? &*r.offer_text : nullptr,
                           r.stored_bytes);
     }
   }

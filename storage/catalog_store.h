@@ -74,9 +74,11 @@ struct CatalogRecord {
   // beforehand (on its own thread).
   std::optional<OfferText> offer_text;
   std::optional<ProviderText> provider_text;
-  // Filled by CatalogStore::Write: OK or why this record was refused, and what the write did.
+  // Filled by CatalogStore::Write: OK or why this record was refused, what the write did, and the
+  // revision it was written at (created or updated).
   absl::Status status;
   WriteOutcome outcome = WriteOutcome::kUnchanged;
+  uint64_t revision = 0;
   // Before a write, optionally: the provider or offer serialized as the caller received it (the
   // store then appends the write's stamps rather than serializing the message again). After a
   // write that created or updated the record: the bytes stored.
