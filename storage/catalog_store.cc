@@ -374,8 +374,8 @@ void CatalogStore::AwaitPublished(const void* pipeline) {
   pending_mu_.Await(absl::Condition(&published));
 }
 
-CatalogStore::StoredIds CatalogStore::LookUpStored(RecordBatch records) const {
-  StoredIds stored;
+void CatalogStore::LookUpStored(RecordBatch records, StoredIds* out) const {
+  StoredIds& stored = *out;
   size_t length = 0;
   for (const CatalogRecord* r : records) {
     length += r->is_provider ? r->provider.id().size()
@@ -409,7 +409,6 @@ CatalogStore::StoredIds CatalogStore::LookUpStored(RecordBatch records) const {
   }
   // After: a publication indexes an id before it stops being pending, so none is missed.
   index_->LookUpIds(&stored.providers, &stored.offers);
-  return stored;
 }
 
 absl::StatusOr<Provider> CatalogStore::GetProvider(absl::string_view id) const {
@@ -466,7 +465,8 @@ absl::StatusOr<uint64_t> CatalogStore::WriteRecords(RecordBatch records, absl::T
   // what is stored (read once), or nullptr when there is none. Which ids are stored is looked up
   // first, so only what exists is read.
   // The maps' keys view stored_ids.ids.
-  const StoredIds stored_ids = LookUpStored(records);
+  StoredIds stored_ids;
+  LookUpStored(records, &stored_ids);
   absl::flat_hash_map<absl::string_view, const Provider*> providers(stored_ids.providers.size());
   absl::flat_hash_map<absl::string_view, const Offer*> offers(stored_ids.offers.size());
   std::deque<Provider> read_providers;

@@ -240,12 +240,14 @@ class CatalogStore {
   // Waits until no batch written by another writer than `pipeline` (nullptr: any) awaits publishing.
   void AwaitPublished(const void* pipeline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Which providers and offers `records` name (their own ids, and their offers' providers) are
-  // stored: written and not yet published, or known to the index.
+  // stored: written and not yet published, or known to the index. The maps' keys view `ids` (a
+  // short string's characters move with it: a StoredIds is filled where it stays).
   struct StoredIds {
-    std::string ids;  // the ids, end to end (records change as they are written): the maps' keys
+    std::string ids;  // the ids, end to end (records change as they are written)
     absl::flat_hash_map<absl::string_view, bool> providers, offers;
   };
-  StoredIds LookUpStored(RecordBatch records) const;
+  // Fills an empty `stored`.
+  void LookUpStored(RecordBatch records, StoredIds* stored) const;
   // Calls `fn(pending set, id)` for each record of a written batch that changed the store.
   template <typename Fn>
   void ForEachWrittenId(RecordBatch records, Fn fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pending_mu_);
