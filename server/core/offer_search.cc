@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -56,23 +57,36 @@ absl::Status CheckDate(absl::string_view field, const v1::Date& d) {
   return absl::OkStatus();
 }
 
-// Page tokens: "revision|query hash|sort key|offer id", base64.
+// Page tokens: "[t<total count>|]revision|query hash|sort key|offer id", base64. The total, once
+// counted, goes from page to page: a walk reads the catalog as of its first page, so its count
+// of matches stays what it was.
 struct Cursor {
   uint64_t revision = 0;
   uint64_t query_hash = 0;
   double key = 0;
   std::string id;
+  int64_t total = -1;  // the walk's matches, -1 when not counted yet
 };
 
 std::string EncodeCursor(const Cursor& c) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(c.revision, "|", c.query_hash, "|", absl::StrFormat("%a", c.key), "|", c.id));
+  return absl::WebSafeBase64Escape(absl::StrCat(c.total >= 0 ? absl::StrCat("t", c.total, "|") : "",
+                                                c.revision, "|", c.query_hash, "|",
+                                                absl::StrFormat("%a", c.key), "|", c.id));
 }
 
 bool DecodeCursor(absl::string_view token, Cursor* c) {
   std::string raw;
   if (!absl::WebSafeBase64Unescape(token, &raw)) return false;
-  std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
+  absl::string_view rest = raw;
+  if (absl::ConsumePrefix(&rest, "t")) {
+    size_t bar = rest.find('|');
+    if (bar == absl::string_view::npos || !absl::SimpleAtoi(rest.substr(0, bar), &c->total) ||
+        c->total < 0) {
+      return false;
+    }
+    rest.remove_prefix(bar + 1);
+  }
+  std::vector<absl::string_view> parts = absl::StrSplit(rest, absl::MaxSplits('|', 3));
   if (parts.size() != 4) return false;
   if (!absl::SimpleAtoi(parts[0], &c->revision) || !absl::SimpleAtoi(parts[1], &c->query_hash)) return false;
   std::string key(parts[2]);
@@ -1233,9 +1247,11 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   std::vector<Match> matches;
   const Checker check(*this, q, plan, as_of, r.sort(), &matches, &out.candidates);
 
-  // Without the total count, some pages are read in their order and stop once full.
+  // Without the total count to work out (not asked for, or carried by the page token) nor facets
+  // (a first page's), some pages are read in their order and stop once full.
+  const int64_t known_total = has_cursor ? cursor.total : -1;
   bool read = false, planned = false;
-  if (r.skip_total_count() && !r.include_facets()) {
+  if ((r.skip_total_count() || known_total >= 0) && !(r.include_facets() && !has_cursor)) {
     bool no_key = (r.sort() == v1::SORT_ORDER_UNSPECIFIED || r.sort() == v1::SORT_ORDER_RELEVANCE) && q.words.empty();
     if (r.sort() == v1::SORT_ORDER_PRICE_ASCENDING && !has_cursor) {
       read = FirstPageByPrice(q, page->page_size, plan.near_cells, check, &matches);
@@ -1258,7 +1274,10 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     if (!planned) PlanSources(q, &plan);
     CheckPlanned(plan, check);
   }
-  out.total_count = r.skip_total_count() ? 0 : static_cast<int64_t>(matches.size());
+  const int64_t total = known_total >= 0 ? known_total
+                        : read           ? -1
+                                         : static_cast<int64_t>(matches.size());
+  out.total_count = r.skip_total_count() ? 0 : total;
   if (r.include_facets() && !has_cursor) out.facets = Facets(matches);
 
   // The page: matches after the cursor, in (key, id) order.
@@ -1299,6 +1318,7 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
     next.query_hash = page->query_hash;
     next.key = matches[take - 1].key;
     next.id = std::string(versions_[matches[take - 1].ordinal].id());
+    next.total = r.skip_total_count() ? known_total : total;  // carried once reported
     out.next_page_token = EncodeCursor(next);
   }
   return out;
