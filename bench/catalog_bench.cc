@@ -625,6 +625,49 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
   std::printf("in-process Search, mean of the queries' medians: with totals %.0f us, first pages %.0f us, "
               "listing fields %.0f us\n",
               sums[0] / mix.size(), sums[1] / mix.size(), sums[2] / mix.size());
+  // A partner copying every match of a query: the whole walk in pages of 1,000, in the default
+  // order and in the query's own, with the total count (each page reports it) and without, for the
+  // mix's query with the most matches.
+  {
+    size_t widest = 0;
+    int64_t most = -1;
+    for (size_t i = 0; i < mix.size(); ++i) {
+      int64_t matches = 0;
+      std::vector<double> unused;
+      if (timed(requests[i], &unused, &matches) && matches > most) most = matches, widest = i;
+    }
+    for (int variant = 0; variant < 4; ++variant) {
+      const bool with_total = variant % 2 == 0, default_order = variant < 2;
+      std::vector<double> walks_ms;
+      size_t pages = 0, offers = 0;
+      for (int round = 0; round < 5; ++round) {
+        v1::SearchOffersRequest request = requests[widest];
+        if (default_order) request.clear_sort();
+        request.set_page_size(1000);
+        request.set_skip_total_count(!with_total);
+        pages = offers = 0;
+        auto start = Clock::now();
+        do {
+          absl::StatusOr<SearchOutcome> out = index.Search(request);
+          if (!out.ok())
+            return std::fprintf(stderr, "the walk failed: %s\n", out.status().ToString().c_str()),
+                   1;
+          ++pages, offers += out->hits.size();
+          request.set_page_token(out->next_page_token);
+        } while (!request.page_token().empty());
+        walks_ms.push_back(1e3 * Since(start));
+      }
+      std::sort(walks_ms.begin(), walks_ms.end());
+      std::printf(
+          "in-process walk of \"%s\" (%zu offers, %zu pages of 1000) in %s order %s the total "
+          "count: "
+          "median %.1f ms (%.0f us a page)\n",
+          mix[widest].name.c_str(), offers, pages,
+          default_order ? "the default" : v1::SortOrder_Name(requests[widest].sort()).c_str(),
+          with_total ? "with" : "without", walks_ms[2],
+          1e3 * walks_ms[2] / static_cast<double>(pages));
+    }
+  }
   // The same queries in turn, as the mix runs over gRPC: each finds the caches holding the others'.
   for (const auto* list : {&requests, &first_pages, &listing_pages}) {
     std::vector<double> us;
