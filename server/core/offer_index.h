@@ -360,10 +360,15 @@ class OfferIndex {
   // département when every offer there is located); false when there are none such.
   bool OrderedCells(const Query& q, const std::vector<uint64_t>& near_cells, std::vector<uint64_t>* cells) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // A first page sorted by price, read from the price-ordered lists in order until it is full.
-  // False when the query does not suit them (then the caller reads every match).
-  bool FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells, const Checker& check,
-                        std::vector<Match>* matches) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // A page sorted by price, read from the price-ordered lists in order (from just after
+  // `after_price`/`after_id`, the cursor's, if `has_cursor`) until it is full. False when the
+  // query does not suit them (then the caller reads every match): a later page of a query whose
+  // price range has a lower bound does not, since an offer's key for it may then exceed the price
+  // it is listed at.
+  bool PageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                   bool has_cursor, double after_price, const std::string& after_id,
+                   const Checker& check, std::vector<Match>* matches) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Puts the first `take` matches in page order (by key, then id) at the front of `matches`. Only
   // the matches that can be on the page are ordered, and only their ids are read, in one pass that
   // asks for them ahead (compared inside the sort, ids are read one version after another).

@@ -783,10 +783,18 @@ bool OfferIndex::OrderedCells(const Query& q, const std::vector<uint64_t>& near_
   return !cells->empty();
 }
 
-bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
-                                  const Checker& check, std::vector<Match>* matches) const {
+bool OfferIndex::PageByPrice(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                             bool has_cursor, double after_price, const std::string& after_id,
+                             const Checker& check, std::vector<Match>* matches) const {
+  // Without a lower bound to the price range, an offer's key is the lowest price it is listed
+  // at (the cheapest of its prices in the unit is in the range if any is), so the entries up to
+  // the cursor hold none of the page; offers without a price in the unit come after every list.
+  if (has_cursor && (q.price_min > 0 || !(after_price < std::numeric_limits<double>::infinity()))) {
+    return false;
+  }
   std::vector<uint64_t> cells;
   if (q.sub_kinds.empty() || !OrderedCells(q, near_cells, &cells)) return false;
+  const uint64_t after_prefix = IdPrefix(after_id);
   // Every list of the query's sub-kinds, unit and cells (each by price, then id), merged
   // cheapest first. A version's key for the query is never below its price in the list (a price
   // range can only set aside its cheapest prices), so once `page_size + 1` matches are found, a
@@ -799,7 +807,18 @@ bool OfferIndex::FirstPageByPrice(const Query& q, int page_size, const std::vect
   auto later = [](const Head& a, const Head& b) { return a.price > b.price; };
   std::vector<Head> heads;
   for (const std::vector<Priced>* list : FindLists(priced_, q.sub_kinds, q.price_unit, cells)) {
-    heads.push_back({list->front().price, list->data(), list->data() + list->size()});
+    const Priced* at = list->data();
+    if (has_cursor) {  // the first entry after the cursor's (price, id)
+      at += std::upper_bound(
+                list->begin(), list->end(), after_price,
+                [&](double x, const Priced& e) {
+                  return x < e.price ||
+                         (x == e.price && IdBefore(after_prefix, after_id, e.id_prefix, e.ordinal));
+                }) -
+            list->begin();
+    }
+    if (at != list->data() + list->size())
+      heads.push_back({at->price, at, list->data() + list->size()});
   }
   std::make_heap(heads.begin(), heads.end(), later);
   const size_t wanted = static_cast<size_t>(page_size) + 1;
@@ -1253,11 +1272,13 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
   bool read = false, planned = false;
   if ((r.skip_total_count() || known_total >= 0) && !(r.include_facets() && !has_cursor)) {
     bool no_key = (r.sort() == v1::SORT_ORDER_UNSPECIFIED || r.sort() == v1::SORT_ORDER_RELEVANCE) && q.words.empty();
-    if (r.sort() == v1::SORT_ORDER_PRICE_ASCENDING && !has_cursor) {
-      read = FirstPageByPrice(q, page->page_size, plan.near_cells, check, &matches);
+    if (r.sort() == v1::SORT_ORDER_PRICE_ASCENDING) {
+      read = PageByPrice(q, page->page_size, plan.near_cells, has_cursor, cursor.key, cursor.id,
+                         check, &matches);
     } else if (no_key && (!has_cursor || cursor.key == 0)) {
       read = PageById(q, page->page_size, plan.near_cells, has_cursor ? cursor.id : std::string(), check, &matches);
-    } else if (r.sort() == v1::SORT_ORDER_CLASSIFICATION && (!has_cursor || (cursor.key < 0 && cursor.key >= -kTopLevel))) {
+    } else if (r.sort() == v1::SORT_ORDER_CLASSIFICATION &&
+               (!has_cursor || (cursor.key < 0 && cursor.key >= -kTopLevel))) {
       int from_level = has_cursor ? static_cast<int>(-cursor.key) : kTopLevel;
       read = PageByClassification(q, page->page_size, plan.near_cells, from_level,
                                   has_cursor ? cursor.id : std::string(), check, &matches);
