@@ -31,6 +31,18 @@ std::string WithoutTotal(const std::string& token) {
   return absl::WebSafeBase64Escape(raw.substr(raw.find('|') + 1));
 }
 
+// Self-catering offers within `radius_km` of a point, by weekly price, cheapest first.
+v1::SearchOffersRequest WeeklyRentalsByPrice(double lat, double lon, double radius_km) {
+  v1::SearchOffersRequest q;
+  q.add_sub_kinds(v1::OFFER_SUB_KIND_SELF_CATERING);
+  q.mutable_near()->mutable_point()->set_latitude(lat);
+  q.mutable_near()->mutable_point()->set_longitude(lon);
+  q.mutable_near()->set_radius_km(radius_km);
+  q.mutable_price()->set_unit(v1::PRICE_UNIT_PER_WEEK);
+  q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
+  return q;
+}
+
 int32_t Day(const v1::Date& d) { return d.year() * 500 + d.month() * 40 + d.day(); }
 
 // The documented meaning of each filter, written plainly.
@@ -117,6 +129,26 @@ class OfferIndexTest : public ::testing::Test {
     index_.SetRevision(revision);
   }
 
+  // The ids of every page of the walk of `q` (at most 1,000 pages), in order; `total` gets the
+  // first page's total count.
+  std::vector<std::string> WalkIds(v1::SearchOffersRequest q, int64_t* total = nullptr) {
+    std::vector<std::string> ids;
+    for (int page = 0; page < 1000; ++page) {
+      absl::StatusOr<SearchOutcome> out = index_.Search(q);
+      EXPECT_OK(out);
+      if (!out.ok()) break;
+      if (page == 0 && total != nullptr) *total = out->total_count;
+      for (const auto& hit : out->hits) {
+        v1::Offer o;
+        EXPECT_TRUE(o.ParseFromString(hit.offer_bytes));
+        ids.push_back(o.id());
+      }
+      if (out->next_page_token.empty()) break;
+      q.set_page_token(out->next_page_token);
+    }
+    return ids;
+  }
+
   // Every page of the walk, checked against the brute force, in order.
   void ExpectSameAsBruteForce(v1::SearchOffersRequest q, int page_size = 13) {
     std::set<std::string> expected;
@@ -124,20 +156,8 @@ class OfferIndexTest : public ::testing::Test {
       if (Matches(q, o, providers_[o.provider_id()])) expected.insert(id);
     }
     q.set_page_size(page_size);
-    std::vector<std::string> got;
     int64_t total = -1;
-    for (int page = 0; page < 1000; ++page) {
-      absl::StatusOr<SearchOutcome> out = index_.Search(q);
-      ASSERT_OK(out);
-      if (total < 0) total = out->total_count;
-      for (const auto& hit : out->hits) {
-        v1::Offer o;
-        ASSERT_TRUE(o.ParseFromString(hit.offer_bytes));
-        got.push_back(o.id());
-      }
-      if (out->next_page_token.empty()) break;
-      q.set_page_token(out->next_page_token);
-    }
+    const std::vector<std::string> got = WalkIds(q, &total);
     if (!q.skip_total_count()) {
       EXPECT_EQ(static_cast<int64_t>(expected.size()), total) << q.ShortDebugString();
     }
@@ -693,14 +713,8 @@ TEST_F(OfferIndexTest, FirstPagesByPriceStopAmongEqualPrices) {
   index_.SetRevision(revision);
   for (int persons : {0, 6}) {
     for (int page_size : {5, 12, 40}) {
-      v1::SearchOffersRequest q;
-      q.add_sub_kinds(v1::OFFER_SUB_KIND_SELF_CATERING);
-      q.mutable_near()->mutable_point()->set_latitude(lat0);
-      q.mutable_near()->mutable_point()->set_longitude(lon0);
-      q.mutable_near()->set_radius_km(2);
-      q.mutable_price()->set_unit(v1::PRICE_UNIT_PER_WEEK);
+      v1::SearchOffersRequest q = WeeklyRentalsByPrice(lat0, lon0, 2);
       q.set_persons(persons);
-      q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
       q.set_page_size(page_size);
       v1::SearchOffersRequest fast = q;
       fast.set_skip_total_count(true);
@@ -773,31 +787,13 @@ TEST_F(OfferIndexTest, LaterPagesByPriceWithALowerBoundKeepOffersListedCheaper) 
     index_.UpsertOffer(o, revision);
   }
   index_.SetRevision(revision);
-  v1::SearchOffersRequest q;
-  q.add_sub_kinds(v1::OFFER_SUB_KIND_SELF_CATERING);
-  q.mutable_near()->mutable_point()->set_latitude(lat0);
-  q.mutable_near()->mutable_point()->set_longitude(lon0);
-  q.mutable_near()->set_radius_km(1);
-  q.mutable_price()->set_unit(v1::PRICE_UNIT_PER_WEEK);
+  v1::SearchOffersRequest q = WeeklyRentalsByPrice(lat0, lon0, 1);
   q.mutable_price()->set_min_amount_cents(50000);
-  q.set_sort(v1::SORT_ORDER_PRICE_ASCENDING);
   q.set_page_size(7);
   q.set_skip_total_count(true);
-  std::vector<std::string> walk;
-  for (int page = 0; page < 100; ++page) {
-    absl::StatusOr<SearchOutcome> out = index_.Search(q);
-    ASSERT_OK(out);
-    for (const auto& hit : out->hits) {
-      v1::Offer o;
-      ASSERT_TRUE(o.ParseFromString(hit.offer_bytes));
-      walk.push_back(o.id());
-    }
-    if (out->next_page_token.empty()) break;
-    q.set_page_token(out->next_page_token);
-  }
   std::vector<std::string> expected;
   for (int i = 39; i >= 0; --i) expected.push_back(absl::StrCat("two-prices-", i));
-  EXPECT_EQ(expected, walk);
+  EXPECT_EQ(expected, WalkIds(q));
 }
 
 // A version's packed facts hold a copy of up to three prices (each under 2^31 cents) and two
