@@ -250,13 +250,15 @@ TEST_F(OfferIndexTest, PagesReadInOrderEqualTheFullRead) {
   std::mt19937 rng(5);
   const std::vector<v1::PriceUnit> units = {v1::PRICE_UNIT_UNSPECIFIED, v1::PRICE_UNIT_PER_PERSON, v1::PRICE_UNIT_PER_NIGHT,
                                             v1::PRICE_UNIT_PER_WEEK};
-  int early = 0;
-  for (int i = 0; i < 120; ++i) {
+  int early = 0, by_distance_early = 0;
+  for (int i = 0; i < 160; ++i) {
     v1::SearchOffersRequest q;
-    const bool by_price = i % 2 == 0;
-    const bool by_class = i % 8 == 3 || i % 8 == 7;
-    q.set_sort(by_price   ? v1::SORT_ORDER_PRICE_ASCENDING
-               : by_class ? v1::SORT_ORDER_CLASSIFICATION
+    const bool by_distance = i >= 120;  // around a provider
+    const bool by_price = !by_distance && i % 2 == 0;
+    const bool by_class = !by_distance && (i % 8 == 3 || i % 8 == 7);
+    q.set_sort(by_distance  ? v1::SORT_ORDER_DISTANCE
+               : by_price   ? v1::SORT_ORDER_PRICE_ASCENDING
+               : by_class   ? v1::SORT_ORDER_CLASSIFICATION
                : i % 4 == 1 ? v1::SORT_ORDER_UNSPECIFIED
                             : v1::SORT_ORDER_RELEVANCE);
     // Classification pages from the level lists need a minimum level (unclassified offers are in
@@ -267,7 +269,7 @@ TEST_F(OfferIndexTest, PagesReadInOrderEqualTheFullRead) {
     } else {
       for (int k = 0, n = 1 + static_cast<int>(rng() % 3); k < n; ++k) q.add_sub_kinds(sub_kinds[rng() % sub_kinds.size()]);
     }
-    if (rng() % 3 == 0) {
+    if (!by_distance && rng() % 3 == 0) {
       q.set_departement("15");
     } else {
       const v1::Provider& p = catalog_.providers[rng() % catalog_.providers.size()];
@@ -301,7 +303,14 @@ TEST_F(OfferIndexTest, PagesReadInOrderEqualTheFullRead) {
     ASSERT_EQ(ids(*full_page), ids(*fast_page)) << fast.ShortDebugString();
     ASSERT_EQ(WithoutTotal(full_page->next_page_token), fast_page->next_page_token)
         << fast.ShortDebugString();
-    if (full_page->total_count > q.page_size() * 3 && (!by_class || q.min_classification() > 0)) {
+    if (by_distance) {
+      // Read from the nearest cells out, until the next cell is farther than the page's last.
+      if (full_page->total_count > q.page_size() * 3) {
+        ++by_distance_early;
+        EXPECT_LT(fast_page->candidates, full_page->candidates) << fast.ShortDebugString();
+      }
+    } else if (full_page->total_count > q.page_size() * 3 &&
+               (!by_class || q.min_classification() > 0)) {
       ++early;
       EXPECT_LT(fast_page->candidates, full_page->candidates) << fast.ShortDebugString();
     }
@@ -328,12 +337,36 @@ TEST_F(OfferIndexTest, PagesReadInOrderEqualTheFullRead) {
     EXPECT_EQ(static_cast<size_t>(full_page->total_count), walk.size());
     // Pages in id order go on from the token in the lists, so a whole walk reads less too; so do
     // pages by price without a lower bound to the price range.
-    if ((!by_price || q.price().min_amount_cents() == 0) &&
+    if ((!by_price || q.price().min_amount_cents() == 0) && !by_distance &&
         full_page->total_count > q.page_size() * 3 && (!by_class || q.min_classification() > 0)) {
       EXPECT_LT(walk_candidates, full_candidates) << fast.ShortDebugString();
     }
   }
   EXPECT_GT(early, 40);  // enough queries with many more matches than a page for the early stop to matter
+  EXPECT_GE(by_distance_early, 10);
+}
+
+// The bound of the distances to a box is below the distance to every point of it, around the
+// globe too (boxes across the antimeridian's neighbourhood, near the poles), and 0 from inside.
+TEST(DistancesFromTest, AtMostKmToIsBelowEveryPointOfTheBox) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> lat(-89.0, 89.0), lon(-180.0, 179.9), unit(0.0, 1.0);
+  for (int i = 0; i < 2000; ++i) {
+    const DistancesFrom from(lat(rng), lon(rng));
+    const double south = std::floor(lat(rng) * 10) / 10, west = std::floor(lon(rng) * 10) / 10;
+    const double north = south + 0.1, east = west + 0.1;
+    const double bound = from.AtMostKmTo(south, west, north, east);
+    for (int k = 0; k < 20; ++k) {
+      const double la = south + 0.1 * unit(rng), lo = west + 0.1 * unit(rng);
+      ASSERT_LE(bound, from.Km(la, lo)) << south << " " << west << " " << la << " " << lo;
+    }
+  }
+  const DistancesFrom inside(45.03, 2.68);
+  EXPECT_LE(inside.AtMostKmTo(45.0, 2.6, 45.1, 2.7), 0.0);
+  // Across the antimeridian from the point: -179.9 is 0.15 degree east of 179.95 (16.7 km on the
+  // equator), not 359.85 west.
+  const DistancesFrom east_edge(0.05, 179.95);
+  EXPECT_NEAR(east_edge.AtMostKmTo(0.0, -179.9, 0.1, -179.8), 16.68, 0.01);
 }
 
 // With sources of thousands of versions, only the versions in both of the two smallest are checked.

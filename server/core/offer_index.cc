@@ -172,6 +172,29 @@ double DistancesFrom::Km(double lat, double lon) const {
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
 }
 
+double DistancesFrom::AtMostKmTo(double south, double west, double north, double east) const {
+  // The haversine of the gaps in latitude and longitude (around the globe either way) between
+  // the point and the box, with the cosine of the box's latitude farthest from the equator: each
+  // term is at most what any point of the box gives, and the haversine grows with the distance.
+  const double dlat = lat_ < south ? south - lat_ : lat_ > north ? lat_ - north : 0;
+  double dlon = 0;
+  if (lon_ < west || lon_ > east) {
+    const auto around = [](double d) {
+      d = std::fmod(std::abs(d), 360.0);
+      return std::min(d, 360.0 - d);
+    };
+    dlon = std::min(around(lon_ - west), around(lon_ - east));
+  }
+  const double half_dlat = std::sin(dlat * kRadiansPerDegree / 2);
+  const double half_dlon = std::sin(dlon * kRadiansPerDegree / 2);
+  const double cos_box =
+      std::min(std::cos(south * kRadiansPerDegree), std::cos(north * kRadiansPerDegree));
+  const double a =
+      half_dlat * half_dlat + cos_lat_ * std::max(0.0, cos_box) * half_dlon * half_dlon;
+  const double km = 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
+  return km * (1 - 1e-12) - 1e-9;  // below Km's own rounding
+}
+
 OfferIndex::ReadLock::ReadLock(const OfferIndex* index) : mu_(&index->mu_) {
   index->readers_waiting_.fetch_add(1, std::memory_order_relaxed);
   mu_->ReaderLock();

@@ -369,6 +369,13 @@ class OfferIndex {
                    bool has_cursor, double after_price, const std::string& after_id,
                    const Checker& check, std::vector<Match>* matches) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // A page sorted by distance, read cell by cell from the id-ordered lists of the circle's cells,
+  // nearest cells first, until no cell still unread can hold an offer of the page (the one after
+  // `after_km`/`after_id`, the cursor's, if `has_cursor`). False when the query does not suit them.
+  bool PageByDistance(const Query& q, int page_size, const std::vector<uint64_t>& near_cells,
+                      bool has_cursor, double after_km, const std::string& after_id,
+                      const Checker& check, std::vector<Match>* matches) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Puts the first `take` matches in page order (by key, then id) at the front of `matches`. Only
   // the matches that can be on the page are ordered, and only their ids are read, in one pass that
   // asks for them ahead (compared inside the sort, ids are read one version after another).
@@ -525,6 +532,8 @@ class DistancesFrom {
  public:
   DistancesFrom(double lat, double lon);
   double Km(double lat, double lon) const;
+  // At most Km of any point of the box (south <= north, west <= east; in degrees).
+  double AtMostKmTo(double south, double west, double north, double east) const;
 
  private:
   double lat_ = 0, lon_ = 0, cos_lat_ = 1;

@@ -29,6 +29,12 @@ inline uint64_t CellOf(double lat, double lon) {
   return la * 4000 + lo;
 }
 
+// The south-west corner of a map cell (cells are 0.1 degree squares).
+inline void CellCorner(uint64_t cell, double* south, double* west) {
+  *south = static_cast<double>(cell / 4000) / 10 - 90.0;
+  *west = static_cast<double>(cell % 4000) / 10 - 180.0;
+}
+
 // Key of an ordered list: sub-kind, map cell, and for the price lists the price unit (0: any), for
 // the id lists a classification level (0: every offer).
 inline uint64_t OrderedKey(int sub_kind, int unit_or_level, uint64_t cell) {

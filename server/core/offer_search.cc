@@ -942,6 +942,57 @@ bool OfferIndex::PageByClassification(const Query& q, int page_size, const std::
   return matches->size() >= wanted || q.min_class >= 1;
 }
 
+bool OfferIndex::PageByDistance(const Query& q, int page_size,
+                                const std::vector<uint64_t>& near_cells, bool has_cursor,
+                                double after_km, const std::string& after_id, const Checker& check,
+                                std::vector<Match>* matches) const {
+  std::vector<int> sub_kinds;
+  std::vector<uint64_t> cells;
+  if (!q.has_near || !IdListSources(q, near_cells, &sub_kinds, &cells)) return false;
+  // The circle's cells, nearest first: none holds a version nearer than its bound.
+  const DistancesFrom from(q.near_lat, q.near_lon);
+  std::vector<std::pair<double, uint64_t>> by_bound;
+  by_bound.reserve(cells.size());
+  for (uint64_t cell : cells) {
+    double south, west;
+    CellCorner(cell, &south, &west);
+    by_bound.emplace_back(from.AtMostKmTo(south, west, south + 0.1, west + 0.1), cell);
+  }
+  std::sort(by_bound.begin(), by_bound.end());
+  // The `wanted` first (key, id) of the matches after the cursor so far, the last of them on top:
+  // once that many are found, a cell whose bound is beyond the last holds nothing for the page.
+  const size_t wanted = static_cast<size_t>(page_size) + 1;
+  const uint64_t after_prefix = IdPrefix(after_id);
+  using Last = std::pair<double, absl::string_view>;
+  auto earlier = [](const Last& a, const Last& b) {
+    return a.first != b.first ? a.first < b.first : a.second < b.second;
+  };
+  std::priority_queue<Last, std::vector<Last>, decltype(earlier)> lowest(earlier);
+  std::vector<uint64_t> one_cell(1);
+  for (const auto& [bound, cell] : by_bound) {
+    if (lowest.size() == wanted && bound > lowest.top().first) break;
+    one_cell[0] = cell;
+    for (const std::vector<ById>* ids : FindLists(by_id_, sub_kinds, /*level=*/0, one_cell)) {
+      for (size_t i = 0; i < ids->size(); ++i) {
+        if (i + 4 < ids->size()) check.Prefetch((*ids)[i + 4].ordinal);
+        const size_t before = matches->size();
+        check((*ids)[i].ordinal);
+        if (matches->size() == before) continue;
+        const Match& m = matches->back();
+        const absl::string_view id = versions_[m.ordinal].id();
+        if (has_cursor &&
+            (m.key < after_km ||
+             (m.key == after_km && !IdBefore(after_prefix, after_id, IdPrefix(id), m.ordinal)))) {
+          continue;  // on an earlier page (the caller sets it aside)
+        }
+        lowest.push({m.key, id});
+        if (lowest.size() > wanted) lowest.pop();
+      }
+    }
+  }
+  return true;  // every cell read, or the rest beyond the page
+}
+
 bool OfferIndex::PageByRelevance(const Query& q, const Plan& plan, int page_size, bool has_cursor,
                                  double after_key, const std::string& after_id,
                                  const Checker& check, std::vector<Match>* matches) const {
@@ -1277,6 +1328,9 @@ absl::StatusOr<SearchOutcome> OfferIndex::Search(const v1::SearchOffersRequest& 
                          check, &matches);
     } else if (no_key && (!has_cursor || cursor.key == 0)) {
       read = PageById(q, page->page_size, plan.near_cells, has_cursor ? cursor.id : std::string(), check, &matches);
+    } else if (r.sort() == v1::SORT_ORDER_DISTANCE) {
+      read = PageByDistance(q, page->page_size, plan.near_cells, has_cursor, cursor.key, cursor.id,
+                            check, &matches);
     } else if (r.sort() == v1::SORT_ORDER_CLASSIFICATION &&
                (!has_cursor || (cursor.key < 0 && cursor.key >= -kTopLevel))) {
       int from_level = has_cursor ? static_cast<int>(-cursor.key) : kTopLevel;
