@@ -348,25 +348,44 @@ TEST_F(OfferIndexTest, PagesReadInOrderEqualTheFullRead) {
 
 // The bound of the distances to a box is below the distance to every point of it, around the
 // globe too (boxes across the antimeridian's neighbourhood, near the poles), and 0 from inside.
-TEST(DistancesFromTest, AtMostKmToIsBelowEveryPointOfTheBox) {
+TEST(DistancesFromTest, NearestAndFarthestKmBoundEveryPointOfTheBox) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> lat(-89.0, 89.0), lon(-180.0, 179.9), unit(0.0, 1.0);
+  int bounded = 0;
   for (int i = 0; i < 2000; ++i) {
     const DistancesFrom from(lat(rng), lon(rng));
     const double south = std::floor(lat(rng) * 10) / 10, west = std::floor(lon(rng) * 10) / 10;
     const double north = south + 0.1, east = west + 0.1;
-    const double bound = from.AtMostKmTo(south, west, north, east);
+    const double nearest = from.NearestKm(south, west, north, east);
+    const double farthest = from.FarthestKm(south, west, north, east);
     for (int k = 0; k < 20; ++k) {
       const double la = south + 0.1 * unit(rng), lo = west + 0.1 * unit(rng);
-      ASSERT_LE(bound, from.Km(la, lo)) << south << " " << west << " " << la << " " << lo;
+      ASSERT_LE(nearest, from.Km(la, lo)) << south << " " << west << " " << la << " " << lo;
+      ASSERT_GE(farthest, from.Km(la, lo)) << south << " " << west << " " << la << " " << lo;
+    }
+    if (farthest < std::numeric_limits<double>::infinity()) ++bounded;
+  }
+  EXPECT_GT(bounded, 800);  // boxes within a quarter of the globe in longitude
+  // Boxes near the point, as a search's circle has them.
+  for (int i = 0; i < 2000; ++i) {
+    const double la0 = lat(rng), lo0 = lon(rng);
+    const DistancesFrom from(la0, lo0);
+    const double south = std::floor((la0 + 2 * unit(rng) - 1) * 10) / 10;
+    const double west = std::floor((lo0 + 2 * unit(rng) - 1) * 10) / 10;
+    const double farthest = from.FarthestKm(south, west, south + 0.1, west + 0.1);
+    ASSERT_LT(farthest, 400.0);
+    for (int k = 0; k < 20; ++k) {
+      const double la = south + 0.1 * unit(rng), lo = west + 0.1 * unit(rng);
+      ASSERT_GE(farthest, from.Km(la, lo)) << south << " " << west << " " << la << " " << lo;
+      ASSERT_LE(from.NearestKm(south, west, south + 0.1, west + 0.1), from.Km(la, lo));
     }
   }
   const DistancesFrom inside(45.03, 2.68);
-  EXPECT_LE(inside.AtMostKmTo(45.0, 2.6, 45.1, 2.7), 0.0);
+  EXPECT_LE(inside.NearestKm(45.0, 2.6, 45.1, 2.7), 0.0);
   // Across the antimeridian from the point: -179.9 is 0.15 degree east of 179.95 (16.7 km on the
   // equator), not 359.85 west.
   const DistancesFrom east_edge(0.05, 179.95);
-  EXPECT_NEAR(east_edge.AtMostKmTo(0.0, -179.9, 0.1, -179.8), 16.68, 0.01);
+  EXPECT_NEAR(east_edge.NearestKm(0.0, -179.9, 0.1, -179.8), 16.68, 0.01);
 }
 
 // With sources of thousands of versions, only the versions in both of the two smallest are checked.

@@ -172,7 +172,7 @@ double DistancesFrom::Km(double lat, double lon) const {
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
 }
 
-double DistancesFrom::AtMostKmTo(double south, double west, double north, double east) const {
+double DistancesFrom::NearestKm(double south, double west, double north, double east) const {
   // The haversine of the gaps in latitude and longitude (around the globe either way) between
   // the point and the box, with the cosine of the box's latitude farthest from the equator: each
   // term is at most what any point of the box gives, and the haversine grows with the distance.
@@ -193,6 +193,19 @@ double DistancesFrom::AtMostKmTo(double south, double west, double north, double
       half_dlat * half_dlat + cos_lat_ * std::max(0.0, cos_box) * half_dlon * half_dlon;
   const double km = 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
   return km * (1 - 1e-12) - 1e-9;  // below Km's own rounding
+}
+
+double DistancesFrom::FarthestKm(double south, double west, double north, double east) const {
+  // Within a quarter of the globe in longitude, the distance has no maximum inside a meridian's
+  // segment and grows along a parallel with the gap in longitude: the box's farthest point is a
+  // corner.
+  for (double lon : {west, east}) {
+    double gap = std::fmod(std::abs(lon - lon_), 360.0);
+    if (std::min(gap, 360.0 - gap) >= 90.0) return std::numeric_limits<double>::infinity();
+  }
+  const double km = std::max(std::max(Km(south, west), Km(south, east)),
+                             std::max(Km(north, west), Km(north, east)));
+  return km * (1 + 1e-12) + 1e-9;  // above Km's own rounding
 }
 
 OfferIndex::ReadLock::ReadLock(const OfferIndex* index) : mu_(&index->mu_) {

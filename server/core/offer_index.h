@@ -532,8 +532,11 @@ class DistancesFrom {
  public:
   DistancesFrom(double lat, double lon);
   double Km(double lat, double lon) const;
-  // At most Km of any point of the box (south <= north, west <= east; in degrees).
-  double AtMostKmTo(double south, double west, double north, double east) const;
+  // Bounds of Km over the points of a box (south <= north, west <= east; in degrees): never more
+  // than the nearest point's, never less than the farthest's (infinity when the box is a quarter
+  // of the globe or more away in longitude).
+  double NearestKm(double south, double west, double north, double east) const;
+  double FarthestKm(double south, double west, double north, double east) const;
 
  private:
   double lat_ = 0, lon_ = 0, cos_lat_ = 1;

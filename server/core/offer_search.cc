@@ -956,7 +956,10 @@ bool OfferIndex::PageByDistance(const Query& q, int page_size,
   for (uint64_t cell : cells) {
     double south, west;
     CellCorner(cell, &south, &west);
-    by_bound.emplace_back(from.AtMostKmTo(south, west, south + 0.1, west + 0.1), cell);
+    // A later page passes over the cells wholly nearer than its cursor: their matches were on
+    // earlier pages.
+    if (has_cursor && from.FarthestKm(south, west, south + 0.1, west + 0.1) < after_km) continue;
+    by_bound.emplace_back(from.NearestKm(south, west, south + 0.1, west + 0.1), cell);
   }
   std::sort(by_bound.begin(), by_bound.end());
   // The `wanted` first (key, id) of the matches after the cursor so far, the last of them on top:
