@@ -116,6 +116,26 @@ absl::StatusOr<FieldSet> OfferFieldsOf(const google::protobuf::FieldMask& mask) 
   return fields;
 }
 
+// The end of a page read in its order: the first `wanted` (key, id) of the matches found so far
+// (the page's and one more, which tells that there is a next page). Once it is full, nothing
+// that comes after its last can be on the page. The ids are views of the versions' blocks.
+class PageEnd {
+ public:
+  explicit PageEnd(int page_size) : wanted_(static_cast<size_t>(page_size) + 1) {}
+  void Add(double key, absl::string_view id) {
+    lowest_.emplace(key, id);
+    if (lowest_.size() > wanted_) lowest_.pop();
+  }
+  bool full() const { return lowest_.size() == wanted_; }
+  // The last (key, id) so far; only when full().
+  double key() const { return lowest_.top().first; }
+  absl::string_view id() const { return lowest_.top().second; }
+
+ private:
+  size_t wanted_;
+  std::priority_queue<std::pair<double, absl::string_view>> lowest_;  // by key, then id
+};
+
 uint64_t QueryHash(const v1::SearchOffersRequest& request) {
   v1::SearchOffersRequest q = request;
   q.clear_page_token();
@@ -821,21 +841,15 @@ bool OfferIndex::PageByPrice(const Query& q, int page_size, const std::vector<ui
       heads.push_back({at->price, at, list->data() + list->size()});
   }
   std::make_heap(heads.begin(), heads.end(), later);
-  const size_t wanted = static_cast<size_t>(page_size) + 1;
-  // The `wanted` first (key, id) of the matches so far, the last of them on top.
-  using Last = std::pair<double, absl::string_view>;  // a key, and an id in its version's block
-  auto earlier = [](const Last& a, const Last& b) {
-    return a.first != b.first ? a.first < b.first : a.second < b.second;
-  };
-  std::priority_queue<Last, std::vector<Last>, decltype(earlier)> lowest(earlier);
+  PageEnd end(page_size);
   while (!heads.empty()) {
     std::pop_heap(heads.begin(), heads.end(), later);
     Head& head = heads.back();
     bool list_done = false;
-    if (lowest.size() == wanted && head.price >= lowest.top().first) {
-      if (head.price > lowest.top().first) return true;
+    if (end.full() && head.price >= end.key()) {
+      if (head.price > end.key()) return true;
       // A later id at the page's last price: so are the list's next entries.
-      const absl::string_view last_id = lowest.top().second;
+      const absl::string_view last_id = end.id();
       list_done = IdBefore(IdPrefix(last_id), last_id, head.at->id_prefix, head.at->ordinal);
     }
     // Offers too small for the group fail check() too: passed over without reading their facts.
@@ -843,8 +857,7 @@ bool OfferIndex::PageByPrice(const Query& q, int page_size, const std::vector<ui
       size_t before = matches->size();
       check(head.at->ordinal);
       if (matches->size() > before) {
-        lowest.push({matches->back().key, versions_[matches->back().ordinal].id()});
-        if (lowest.size() > wanted) lowest.pop();
+        end.Add(matches->back().key, versions_[matches->back().ordinal].id());
       }
     }
     if (list_done || ++head.at == head.end) {
@@ -859,7 +872,7 @@ bool OfferIndex::PageByPrice(const Query& q, int page_size, const std::vector<ui
     }
   }
   // Every list read: complete, unless offers without a price in the unit may match (they come last).
-  return lowest.size() == wanted || q.has_price;
+  return end.full() || q.has_price;
 }
 
 bool OfferIndex::IdListSources(const Query& q, const std::vector<uint64_t>& near_cells, std::vector<int>* sub_kinds,
@@ -962,18 +975,13 @@ bool OfferIndex::PageByDistance(const Query& q, int page_size,
     by_bound.emplace_back(from.NearestKm(south, west, south + 0.1, west + 0.1), cell);
   }
   std::sort(by_bound.begin(), by_bound.end());
-  // The `wanted` first (key, id) of the matches after the cursor so far, the last of them on top:
-  // once that many are found, a cell whose bound is beyond the last holds nothing for the page.
-  const size_t wanted = static_cast<size_t>(page_size) + 1;
+  // Of the matches after the cursor: once the page's end is found, a cell whose bound is beyond
+  // it holds nothing for the page.
+  PageEnd end(page_size);
   const uint64_t after_prefix = IdPrefix(after_id);
-  using Last = std::pair<double, absl::string_view>;
-  auto earlier = [](const Last& a, const Last& b) {
-    return a.first != b.first ? a.first < b.first : a.second < b.second;
-  };
-  std::priority_queue<Last, std::vector<Last>, decltype(earlier)> lowest(earlier);
   std::vector<uint64_t> one_cell(1);
   for (const auto& [bound, cell] : by_bound) {
-    if (lowest.size() == wanted && bound > lowest.top().first) break;
+    if (end.full() && bound > end.key()) break;
     one_cell[0] = cell;
     for (const std::vector<ById>* ids : FindLists(by_id_, sub_kinds, /*level=*/0, one_cell)) {
       for (size_t i = 0; i < ids->size(); ++i) {
@@ -988,8 +996,7 @@ bool OfferIndex::PageByDistance(const Query& q, int page_size,
              (m.key == after_km && !IdBefore(after_prefix, after_id, IdPrefix(id), m.ordinal)))) {
           continue;  // on an earlier page (the caller sets it aside)
         }
-        lowest.push({m.key, id});
-        if (lowest.size() > wanted) lowest.pop();
+        end.Add(m.key, id);
       }
     }
   }
