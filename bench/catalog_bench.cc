@@ -625,6 +625,28 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
   std::printf("in-process Search, mean of the queries' medians: with totals %.0f us, first pages %.0f us, "
               "listing fields %.0f us\n",
               sums[0] / mix.size(), sums[1] / mix.size(), sums[2] / mix.size());
+  // Walks every page of `request` five times: the median time in ms (-1 if a page failed), and
+  // the walk's pages and offers.
+  auto walk_ms = [&](const v1::SearchOffersRequest& request, size_t* pages, size_t* offers) {
+    std::vector<double> walks_ms;
+    for (int round = 0; round < 5; ++round) {
+      v1::SearchOffersRequest page = request;
+      *pages = *offers = 0;
+      auto start = Clock::now();
+      do {
+        absl::StatusOr<SearchOutcome> out = index.Search(page);
+        if (!out.ok()) {
+          std::fprintf(stderr, "the walk failed: %s\n", out.status().ToString().c_str());
+          return -1.0;
+        }
+        ++*pages, *offers += out->hits.size();
+        page.set_page_token(out->next_page_token);
+      } while (!page.page_token().empty());
+      walks_ms.push_back(1e3 * Since(start));
+    }
+    std::sort(walks_ms.begin(), walks_ms.end());
+    return walks_ms[2];
+  };
   // The first page of each query around a point sorted by distance instead (closest first, as a
   // map's list shows them), without the total count, and its next page.
   {
@@ -655,26 +677,13 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
     // Every page of 50 of the first of them, closest first.
     for (size_t i = 0; i < mix.size(); ++i) {
       if (!first_pages[i].has_near()) continue;
-      std::vector<double> walks_ms;
-      size_t pages = 0;
-      for (int round = 0; round < 5; ++round) {
-        v1::SearchOffersRequest request = first_pages[i];
-        request.set_sort(v1::SORT_ORDER_DISTANCE);
-        pages = 0;
-        auto start = Clock::now();
-        do {
-          absl::StatusOr<SearchOutcome> out = index.Search(request);
-          if (!out.ok())
-            return std::fprintf(stderr, "the walk failed: %s\n", out.status().ToString().c_str()),
-                   1;
-          ++pages;
-          request.set_page_token(out->next_page_token);
-        } while (!request.page_token().empty());
-        walks_ms.push_back(1e3 * Since(start));
-      }
-      std::sort(walks_ms.begin(), walks_ms.end());
+      v1::SearchOffersRequest request = first_pages[i];
+      request.set_sort(v1::SORT_ORDER_DISTANCE);
+      size_t pages = 0, offers = 0;
+      const double ms = walk_ms(request, &pages, &offers);
+      if (ms < 0) return 1;
       std::printf("in-process walk of \"%s\" by distance, %zu pages of 50: median %.1f ms\n",
-                  mix[i].name.c_str(), pages, walks_ms[2]);
+                  mix[i].name.c_str(), pages, ms);
       break;
     }
   }
@@ -691,34 +700,20 @@ int RunInProcess(const DemoCatalog& catalog, const std::vector<MixQuery>& mix) {
     }
     for (int variant = 0; variant < 4; ++variant) {
       const bool with_total = variant % 2 == 0, default_order = variant < 2;
-      std::vector<double> walks_ms;
+      v1::SearchOffersRequest request = requests[widest];
+      if (default_order) request.clear_sort();
+      request.set_page_size(1000);
+      request.set_skip_total_count(!with_total);
       size_t pages = 0, offers = 0;
-      for (int round = 0; round < 5; ++round) {
-        v1::SearchOffersRequest request = requests[widest];
-        if (default_order) request.clear_sort();
-        request.set_page_size(1000);
-        request.set_skip_total_count(!with_total);
-        pages = offers = 0;
-        auto start = Clock::now();
-        do {
-          absl::StatusOr<SearchOutcome> out = index.Search(request);
-          if (!out.ok())
-            return std::fprintf(stderr, "the walk failed: %s\n", out.status().ToString().c_str()),
-                   1;
-          ++pages, offers += out->hits.size();
-          request.set_page_token(out->next_page_token);
-        } while (!request.page_token().empty());
-        walks_ms.push_back(1e3 * Since(start));
-      }
-      std::sort(walks_ms.begin(), walks_ms.end());
+      const double ms = walk_ms(request, &pages, &offers);
+      if (ms < 0) return 1;
       std::printf(
           "in-process walk of \"%s\" (%zu offers, %zu pages of 1000) in %s order %s the total "
           "count: "
           "median %.1f ms (%.0f us a page)\n",
           mix[widest].name.c_str(), offers, pages,
           default_order ? "the default" : v1::SortOrder_Name(requests[widest].sort()).c_str(),
-          with_total ? "with" : "without", walks_ms[2],
-          1e3 * walks_ms[2] / static_cast<double>(pages));
+          with_total ? "with" : "without", ms, 1e3 * ms / static_cast<double>(pages));
     }
   }
   // The same queries in turn, as the mix runs over gRPC: each finds the caches holding the others'.
